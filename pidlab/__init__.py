@@ -1,0 +1,127 @@
+"""pidlab: partial information decomposition and semi-supervised interaction bounds, in bits.
+
+Quick start::
+
+    >>> import pidlab
+    >>> res = pidlab.decompose(pidlab.examples.get("xor"), measure="imin")
+    >>> res.to_dict()["S"]
+    1.0
+
+Public names are listed in ``__all__``; modules starting with an underscore are private.
+Heavy optional dependencies (cvxpy, scikit-learn, ipywidgets) are imported only when used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from pidlab import examples, exceptions
+from pidlab._api import (
+    Comparison,
+    PluginInfo,
+    compare,
+    couplings,
+    decompose,
+    discretizers,
+    measures,
+    plugins,
+    solvers,
+)
+from pidlab._bases import Availability, Measure, Solver
+from pidlab._broja import BrojaProblem, Certificate, SolveResult
+from pidlab._distribution import Distribution
+from pidlab._plugins import get_plugin_manager, register_plugin, reload_plugins
+from pidlab._results import PIDResult
+from pidlab._status import Status
+from pidlab.exceptions import (
+    InconsistentMarginalsError,
+    InvalidDistributionError,
+    PidlabError,
+    PluginValidationError,
+    SolverError,
+    UnknownNameError,
+)
+from pidlab.hookspecs import hookimpl
+
+# Names served lazily (module, attribute): they pull in modules not needed at import time.
+_LAZY: dict[str, tuple[str, str]] = {
+    "decompose_many": ("pidlab._batch", "decompose_many"),
+    "BatchResult": ("pidlab._batch", "BatchResult"),
+    "Marginals": ("pidlab._marginals", "Marginals"),
+    "ConsistencyReport": ("pidlab._marginals", "ConsistencyReport"),
+    "synergy_bounds": ("pidlab.bounds", "synergy_bounds"),
+    "SynergyBounds": ("pidlab.bounds", "SynergyBounds"),
+    "estimate": ("pidlab.bounds", "estimate"),
+    "Discretizer": ("pidlab._discretizers", "Discretizer"),
+    "get_discretizer": ("pidlab._discretizers", "get_discretizer"),
+    "meet": ("pidlab._couplings", "meet"),
+    "couple": ("pidlab._couplings", "couple"),
+    "Coupling": ("pidlab._couplings", "Coupling"),
+    "CouplingResult": ("pidlab._couplings", "CouplingResult"),
+    "hardness": ("pidlab.hardness", None),  # type: ignore[dict-item]
+    "testing": ("pidlab.testing", None),  # type: ignore[dict-item]
+}
+
+__all__ = [
+    "Availability",
+    "BrojaProblem",
+    "Certificate",
+    "Comparison",
+    "Distribution",
+    "InconsistentMarginalsError",
+    "InvalidDistributionError",
+    "Measure",
+    "PIDResult",
+    "PidlabError",
+    "PluginInfo",
+    "PluginValidationError",
+    "SolveResult",
+    "Solver",
+    "SolverError",
+    "Status",
+    "UnknownNameError",
+    "compare",
+    "couplings",
+    "decompose",
+    "discretizers",
+    "examples",
+    "exceptions",
+    "get_plugin_manager",
+    "hookimpl",
+    "load_ipython_extension",
+    "measures",
+    "plugins",
+    "register_plugin",
+    "reload_plugins",
+    "solvers",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("pidlab")
+        except PackageNotFoundError:  # running from a source tree
+            return "0+unknown"
+    if name in _LAZY:
+        modname, attr = _LAZY[name]
+        mod = importlib.import_module(modname)
+        value = mod if attr is None else getattr(mod, attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'pidlab' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext pidlab``: register the ``%pidlab`` magics and rich display of results."""
+    from pidlab._ipython import load
+
+    load(ipython)

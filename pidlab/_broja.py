@@ -1,0 +1,295 @@
+r"""The BROJA convex program, its certificate and the atoms it yields.
+
+For a joint ``p[x1, x2, y]`` only the two source-target marginals matter:
+
+.. math::
+
+    m^* = \min_{q \in \Delta_p} I_q(X_1, X_2; Y), \quad
+    \Delta_p = \{q \ge 0 : q(x_1, y) = p(x_1, y),\ q(x_2, y) = p(x_2, y)\}.
+
+q may only put mass on the *support* ``A = {(x1, x2, y): p(x1, y) > 0 and p(x2, y) > 0}``.
+Every solver returns a primal point; the host polishes it onto the constraints, evaluates it
+(an upper bound on m*), and turns the solver's dual point (λ, μ), when it has one, into a
+feasible dual point, whose value is a lower bound on m*. Both bounds are computed here, by the
+same code for every backend, so no backend certifies itself. Every atom is affine in m*, so
+each gets a bracket whose width is the gap.
+
+Dual (in nats): ``max_q H_q(Y|X1,X2) = min_{λ,μ} Σ p(x1,y) λ(x1,y) + Σ p(x2,y) μ(x2,y)`` subject to
+``logsumexp_{y∈A(x1,x2)} (-λ(x1,y) - μ(x2,y)) <= 0`` for every pair (x1, x2) with A(x1,x2) non-empty.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from pidlab._distribution import SUM_TOL, check_pmf
+from pidlab._info import entropy
+from pidlab._status import Status
+from pidlab.exceptions import InconsistentMarginalsError
+
+__all__ = ["BrojaProblem", "SolveResult", "Certificate", "certify", "dual_bound", "polish_primal"]
+
+LN2 = math.log(2.0)
+
+
+@dataclass(frozen=True, eq=False)
+class BrojaProblem:
+    """The BROJA program for given source-target marginals.
+
+    Parameters
+    ----------
+    p_x1y, p_x2y : array_like, shapes (|X1|, |Y|) and (|X2|, |Y|)
+        Source-target marginals; they must imply the same p(y) (within ``atol``).
+
+    Attributes
+    ----------
+    support : ndarray of bool, shape (|X1|, |X2|, |Y|)
+        Where q may put mass.
+    p_y, H_y, I_x1y, I_x2y : derived quantities (entropies and informations in bits).
+    """
+
+    p_x1y: NDArray[np.float64]
+    p_x2y: NDArray[np.float64]
+    support: NDArray[np.bool_] = field(init=False, repr=False)
+    p_y: NDArray[np.float64] = field(init=False, repr=False)
+
+    def __init__(self, p_x1y: ArrayLike, p_x2y: ArrayLike, *, atol: float = SUM_TOL) -> None:
+        a = check_pmf(p_x1y, ndim=2, what="p(x1, y)", atol=atol)
+        b = check_pmf(p_x2y, ndim=2, what="p(x2, y)", atol=atol)
+        if a.shape[1] != b.shape[1]:
+            raise InconsistentMarginalsError(
+                f"p(x1, y) has {a.shape[1]} target symbols but p(x2, y) has {b.shape[1]}; "
+                "both tables must use the same target alphabet."
+            )
+        py1, py2 = a.sum(0), b.sum(0)
+        diff = float(np.abs(py1 - py2).max())
+        if diff > max(atol, 1e-12):
+            raise InconsistentMarginalsError(
+                f"p(x1, y) and p(x2, y) imply different target marginals p(y) (largest difference "
+                f"{diff:.3g}); the BROJA program has no feasible point. Estimate both from the same "
+                "labels or repair the marginals first (pidlab.Marginals(...).repair())."
+            )
+        object.__setattr__(self, "p_x1y", a)
+        object.__setattr__(self, "p_x2y", b)
+        object.__setattr__(self, "support", (a[:, None, :] > 0) & (b[None, :, :] > 0))
+        object.__setattr__(self, "p_y", 0.5 * (py1 + py2))
+
+    @classmethod
+    def from_joint(cls, p: ArrayLike) -> BrojaProblem:
+        arr = np.asarray(p, dtype=float)
+        return cls(arr.sum(axis=1), arr.sum(axis=0))
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (self.p_x1y.shape[0], self.p_x2y.shape[0], self.p_x1y.shape[1])
+
+    @property
+    def H_y(self) -> float:
+        return entropy(self.p_y)
+
+    @property
+    def I_x1y(self) -> float:
+        return _mi2(self.p_x1y)
+
+    @property
+    def I_x2y(self) -> float:
+        return _mi2(self.p_x2y)
+
+    def conditionally_independent(self) -> NDArray[np.float64]:
+        """The feasible point ``p(x1|y) p(x2|y) p(y)`` (X1 and X2 independent given Y)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inv = np.where(self.p_y > 0, 1.0 / self.p_y, 0.0)
+        return self.p_x1y[:, None, :] * self.p_x2y[None, :, :] * inv[None, None, :]
+
+    def residual(self, q: NDArray[np.float64]) -> float:
+        """Largest violation of the two marginal constraints (and of q >= 0, and of the support)."""
+        r1 = np.abs(q.sum(axis=1) - self.p_x1y).max()
+        r2 = np.abs(q.sum(axis=0) - self.p_x2y).max()
+        neg = max(0.0, -float(q.min()))
+        off = float(np.abs(q[~self.support]).max()) if (~self.support).any() else 0.0
+        return float(max(r1, r2, neg, off))
+
+
+def _mi2(pxy: NDArray[np.float64]) -> float:
+    v = entropy(pxy.sum(1)) + entropy(pxy.sum(0)) - entropy(pxy)
+    return max(v, 0.0)
+
+
+def objective_bits(q: NDArray[np.float64]) -> float:
+    """``I_q(X1, X2; Y)`` in bits."""
+    return max(entropy(q.sum(axis=2)) + entropy(q.sum(axis=(0, 1))) - entropy(q), 0.0)
+
+
+@dataclass(frozen=True, eq=False)
+class SolveResult:
+    """What a solver backend returns: a primal point, optionally a dual point, and its status.
+
+    Attributes
+    ----------
+    solver : str
+    status : Status
+    q : ndarray, shape (|X1|, |X2|, |Y|)
+        Primal point (the host polishes it onto the constraints).
+    lam, mu : ndarray or None, shapes (|X1|, |Y|) and (|X2|, |Y|)
+        Dual point in nats with ``q(y|x1,x2) ∝ exp(-lam[x1,y] - mu[x2,y])`` at the optimum.
+    iterations : int or None
+    solve_time : float
+        Seconds spent in the backend.
+    info : dict
+        Backend-specific diagnostics (native status string, tolerances used, ...).
+    """
+
+    solver: str
+    status: Status
+    q: NDArray[np.float64] | None
+    lam: NDArray[np.float64] | None = None
+    mu: NDArray[np.float64] | None = None
+    iterations: int | None = None
+    solve_time: float = 0.0
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """Proof that ``m_lower <= m* <= m_upper`` (bits), checked by the host for every backend.
+
+    Attributes
+    ----------
+    m_lower, m_upper : float
+        Bracket on the BROJA optimum m* in bits. ``m_upper`` is the value of a primal point
+        with marginal residual ``marginal_residual``; ``m_lower`` the value of a feasible dual
+        point (or the trivial bound ``max(I(X1;Y), I(X2;Y))`` when no better one is known).
+    gap : float
+        ``m_upper - m_lower``: the width of the bracket on every atom.
+    marginal_residual : float
+        Largest violation of the marginal constraints by the primal point after polishing.
+    raw_residual : float or None
+        The same for the point exactly as the backend returned it.
+    primal_source, dual_source : str
+        Where each bound came from (``"solver"``, ``"input p"``, ``"conditionally independent"``,
+        ``"trivial"``).
+    """
+
+    m_lower: float
+    m_upper: float
+    gap: float
+    marginal_residual: float
+    raw_residual: float | None
+    primal_source: str
+    dual_source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "m_lower": self.m_lower,
+            "m_upper": self.m_upper,
+            "gap": self.gap,
+            "marginal_residual": self.marginal_residual,
+            "raw_residual": self.raw_residual,
+            "primal_source": self.primal_source,
+            "dual_source": self.dual_source,
+        }
+
+
+def polish_primal(
+    problem: BrojaProblem, q: ArrayLike, *, tol: float = 1e-14, max_iter: int = 5000
+) -> NDArray[np.float64]:
+    """Project a near-feasible q onto the marginal constraints, slice by slice.
+
+    Negative entries and mass off the support are dropped; then each y-slice is scaled
+    alternately to its row sums ``p(x1, y)`` and column sums ``p(x2, y)`` (iterative proportional
+    fitting on a transportation polytope), all slices at once. Rows or columns the point left
+    empty are refilled from the conditionally independent point. Returns a new array.
+    """
+    q = np.where(problem.support, np.clip(np.asarray(q, dtype=float), 0.0, None), 0.0)
+    a, b = problem.p_x1y, problem.p_x2y
+    ci = problem.conditionally_independent()
+    empty_rows = (q.sum(axis=1) <= 0) & (a > 0)
+    empty_cols = (q.sum(axis=0) <= 0) & (b > 0)
+    if empty_rows.any() or empty_cols.any():
+        q = q + 1e-300  # keep scaling well-defined
+        q = np.where(empty_rows[:, None, :] | empty_cols[None, :, :], ci, q)
+        q = np.where(problem.support, q, 0.0)
+    for _ in range(max_iter):
+        rs = q.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q *= np.where(rs > 0, a / rs, 0.0)[:, None, :]
+        cs = q.sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q *= np.where(cs > 0, b / cs, 0.0)[None, :, :]
+        if np.abs(q.sum(axis=1) - a).max() <= tol:
+            break
+    return q
+
+
+def dual_bound(
+    problem: BrojaProblem, lam: ArrayLike, mu: ArrayLike
+) -> float:
+    """Lower bound on m* (bits) from any dual point (λ, μ), made feasible by shifting λ.
+
+    For each x1 the shift is the largest constraint violation over x2, so the shifted point
+    satisfies every constraint and its value bounds ``max H_q(Y|X1,X2)`` from above.
+    """
+    lam = np.asarray(lam, dtype=float)
+    mu = np.asarray(mu, dtype=float)
+    a, b, A = problem.p_x1y, problem.p_x2y, problem.support
+    lam = np.where(a > 0, lam, 0.0)
+    mu = np.where(b > 0, mu, 0.0)
+    if not (np.isfinite(lam).all() and np.isfinite(mu).all()):
+        return -math.inf
+    expo = -(lam[:, None, :] + mu[None, :, :])
+    expo = np.where(A, expo, -np.inf)
+    mx = expo.max(axis=2)
+    has = np.isfinite(mx)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        lse = mx + np.log(np.where(has[:, :, None], np.exp(expo - np.where(has, mx, 0.0)[:, :, None]), 0.0).sum(axis=2))
+    lse = np.where(has, lse, -np.inf)
+    shift = lse.max(axis=1)  # per x1
+    shift = np.where(np.isfinite(shift), shift, 0.0)
+    lam_f = lam + shift[:, None]
+    value_nats = float(np.sum(a * lam_f) + np.sum(b * mu))
+    return problem.H_y - value_nats / LN2
+
+
+def certify(problem: BrojaProblem, result: SolveResult, *, joint: ArrayLike | None = None) -> tuple[Certificate, NDArray[np.float64]]:
+    """Bracket m* from a backend's answer; return the certificate and the best primal point.
+
+    The candidates for the primal point are the backend's q (polished), the input joint (when
+    given) and the conditionally independent point: all feasible, the smallest value wins. The
+    lower bound is the larger of the backend's dual point made feasible and ``max(I1, I2)``.
+    """
+    I1, I2 = problem.I_x1y, problem.I_x2y
+    candidates: list[tuple[float, str, NDArray[np.float64]]] = []
+    raw_residual = None
+    if result.q is not None and np.all(np.isfinite(result.q)):
+        qraw = np.asarray(result.q, dtype=float)
+        if qraw.shape == problem.shape:
+            raw_residual = problem.residual(qraw)
+            qs = polish_primal(problem, qraw)
+            candidates.append((objective_bits(qs), "solver", qs))
+    if joint is not None:
+        pj = np.asarray(joint, dtype=float)
+        candidates.append((objective_bits(pj), "input p", pj))
+    ci = problem.conditionally_independent()
+    candidates.append((objective_bits(ci), "conditionally independent", ci))
+    m_upper, primal_source, q = min(candidates, key=lambda c: c[0])
+    m_lower, dual_source = max(I1, I2), "trivial"
+    if result.lam is not None and result.mu is not None:
+        lb = dual_bound(problem, result.lam, result.mu)
+        if lb > m_lower:
+            m_lower, dual_source = lb, "solver"
+    m_lower = min(m_lower, m_upper)
+    cert = Certificate(
+        m_lower=float(m_lower),
+        m_upper=float(m_upper),
+        gap=float(m_upper - m_lower),
+        marginal_residual=problem.residual(q),
+        raw_residual=raw_residual,
+        primal_source=primal_source,
+        dual_source=dual_source,
+    )
+    return cert, q

@@ -1,0 +1,35 @@
+"""Shannon quantities in bits on numpy arrays (no validation: callers validate)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = ["entropy", "xlog2x_sum"]
+
+
+def xlog2x_sum(p: ArrayLike) -> float:
+    """Return ``sum p log2 p`` over the positive entries of ``p`` (0 log 0 = 0)."""
+    a = np.asarray(p, dtype=float).ravel()
+    a = a[a > 0]
+    return float(np.dot(a, np.log2(a)))
+
+
+def entropy(p: ArrayLike) -> float:
+    """Shannon entropy in bits of a pmf given as an array of any shape.
+
+    Examples
+    --------
+    >>> entropy([0.5, 0.5])
+    1.0
+    >>> entropy([[0.25, 0.25], [0.5, 0.0]])
+    1.5
+    """
+    h = -xlog2x_sum(p)
+    return 0.0 if h == 0 else h
+
+
+def marginal(p: NDArray[np.float64], keep: tuple[int, ...]) -> NDArray[np.float64]:
+    """Marginal of ``p`` on the axes in ``keep`` (in increasing axis order)."""
+    drop = tuple(ax for ax in range(p.ndim) if ax not in keep)
+    return p.sum(axis=drop) if drop else p
