@@ -53,12 +53,11 @@ class Broja(Measure):
             "U2": (m_lo - I1, m_hi - I1),
             "S": (I12 - m_hi, I12 - m_lo),
         }
-        base = PIDResult.from_redundancy(dist, self.name, I1 + I2 - m)
-        # From m* directly so the identities hold exactly (math.md §2).
+        # Every atom from m* directly, so the identities hold exactly (math.md §2).
         return PIDResult(
             measure=self.name,
-            sources=base.sources,
-            target=base.target,
+            sources=(dist.names[0], dist.names[1]),
+            target=dist.target,
             R=_c(I1 + I2 - m),
             U1=_c(m - I2),
             U2=_c(m - I1),

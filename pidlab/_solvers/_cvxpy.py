@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import time
+import warnings
 from typing import Any, ClassVar
 
 import numpy as np
@@ -107,7 +108,11 @@ class CvxpySolver(Solver):
         prob, q, (c1, c2), idx = build_model(problem)
         build = time.perf_counter() - t0
         try:
-            prob.solve(solver=self.cvxpy_name, **opts)
+            with warnings.catch_warnings():
+                # cvxpy's own "may be inaccurate" UserWarning: the status is mapped and the host
+                # warns with InaccurateSolutionWarning and records it on the result instead.
+                warnings.simplefilter("ignore", UserWarning)
+                prob.solve(solver=self.cvxpy_name, **opts)
         except cp.error.SolverError as exc:
             return SolveResult(self.name, Status.SOLVER_ERROR, None, info={"error": str(exc)})
         elapsed = time.perf_counter() - t0

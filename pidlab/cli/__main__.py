@@ -1,0 +1,5 @@
+import sys
+
+from pidlab.cli import main
+
+sys.exit(main())
