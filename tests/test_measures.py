@@ -187,3 +187,47 @@ def test_edge_cases_never_nan():
         for a in ATOMS:
             v = getattr(r, a)
             assert np.isfinite(v) and v >= -1e-9, (p.shape, a, v)
+
+
+class _Failing(pidlab.Solver):
+    name = "failing"
+    priority = 1000
+
+    def solve(self, problem, **options):
+        return pidlab.SolveResult(self.name, pidlab.Status.SOLVER_ERROR, None)
+
+
+class _Exploding(pidlab.Solver):
+    name = "exploding"
+    priority = 1001
+
+    def solve(self, problem, **options):
+        raise ZeroDivisionError("boom")
+
+
+def test_failed_solve_raises_naming_the_solver():
+    import types
+
+    plugin = types.SimpleNamespace(pidlab_register_solvers=pidlab.hookimpl(lambda: [_Failing, _Exploding]))
+    try:
+        pidlab.register_plugin(plugin, name="failing-solvers")
+        d = _random_dist(5, (3, 3, 2), 0.0)
+        with pytest.raises(SolverError, match="'failing' returned status solver_error"):
+            pidlab.decompose(d, solver="failing")
+        with pytest.raises(SolverError, match="'exploding' failed: ZeroDivisionError"):
+            pidlab.decompose(d, solver="exploding")
+        # a solver instance is used as given
+        with pytest.raises(SolverError, match="failing"):
+            pidlab.decompose(d, solver=_Failing())
+    finally:
+        pidlab.reload_plugins()
+
+
+def test_inconsistent_source_target_marginals_refused():
+    from pidlab._broja import BrojaProblem
+    from pidlab.exceptions import InconsistentMarginalsError
+
+    with pytest.raises(InconsistentMarginalsError, match="different target marginals"):
+        BrojaProblem([[0.5, 0.0], [0.0, 0.5]], [[0.25, 0.25], [0.25, 0.25]][:1] + [[0.5, 0.0]])
+    with pytest.raises(InconsistentMarginalsError, match="same target alphabet"):
+        BrojaProblem([[0.5, 0.5]], [[0.25, 0.25, 0.5]])
