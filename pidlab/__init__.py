@@ -61,6 +61,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "CouplingResult": ("pidlab._couplings", "CouplingResult"),
     "hardness": ("pidlab.hardness", None),  # type: ignore[dict-item]
     "testing": ("pidlab.testing", None),  # type: ignore[dict-item]
+    "widgets": ("pidlab.widgets", None),  # type: ignore[dict-item]
+    "study": ("pidlab.study", None),  # type: ignore[dict-item]
 }
 
 __all__ = [

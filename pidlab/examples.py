@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable
 import numpy as np
 
 from pidlab._distribution import Distribution
-from pidlab.exceptions import UnknownNameError
+from pidlab.exceptions import InvalidDistributionError, UnknownNameError
 
 __all__ = ["names", "get", "describe", "noisy"]
 
@@ -121,7 +121,7 @@ def noisy(name: str, noise: float) -> Distribution:
     (``noise`` in [0, 1 - 1/|Y|] keeps it informative). Useful for parametric families.
     """
     if not 0.0 <= float(noise) <= 1.0:
-        raise ValueError(f"noise must be in [0, 1], got {noise!r}")
+        raise InvalidDistributionError(f"noise must be a probability in [0, 1], got {noise!r}.")
     d = get(name)
     ny = d.shape[2]
     if ny == 1:

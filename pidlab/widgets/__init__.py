@@ -1,6 +1,12 @@
 """ipywidgets panels for JupyterLab (install with ``pip install "pidlab[lab]"``).
 
 - :class:`ComparePanel`: PID measures side by side on a gate, a noisy gate or an uploaded file.
+- :class:`BoundsPanel`: semi-supervised bounds on synergy from three pairwise tables (a gate,
+  a noisy gate or uploaded JSON), drawn as intervals with the oracle value when the joint is known.
+- :class:`CouplingPanel`: greedy / lattice / exact minimum-entropy couplings of two marginals as
+  heat maps, with their entropies and the certified bracket on the minimum.
+- :class:`HardnessPanel`: a random restricted-timetable (RTT) instance as a bipartite graph
+  coloured by its schedule, with the marginals of its reduction.
 
 Every panel is an ``ipywidgets.VBox``: display it as the last expression of a cell. Errors show
 as a message inside the panel (CSS class ``pidlab-error``), never as a traceback. The important
@@ -17,8 +23,11 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         f"pidlab.widgets needs ipywidgets ({exc}); install the notebook extra: pip install 'pidlab[lab]'"
     ) from None
 
+from pidlab.widgets._bounds import BoundsPanel
 from pidlab.widgets._charts import comparison_figure
 from pidlab.widgets._common import distribution_from_file
 from pidlab.widgets._compare import ComparePanel
+from pidlab.widgets._coupling import CouplingPanel
+from pidlab.widgets._hardness import HardnessPanel
 
-__all__ = ["ComparePanel", "comparison_figure", "distribution_from_file"]
+__all__ = ["BoundsPanel", "ComparePanel", "CouplingPanel", "HardnessPanel", "comparison_figure", "distribution_from_file"]

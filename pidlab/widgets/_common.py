@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 __all__ = ["distribution_from_file", "error_html", "figure_png", "upload_entries", "PANEL_CSS"]
 
-_INT_RE = re.compile(r"^[+-]?\d+$")
+#: Integers written canonically ("07" stays a string label, so "07" and "7" are never merged).
+_INT_RE = re.compile(r"^-?(0|[1-9]\d*)$")
 
 #: A few CSS rules for all panels (scoped to the ``pidlab-*`` classes).
 PANEL_CSS = """
@@ -44,8 +45,8 @@ def distribution_from_file(name: str, content: bytes) -> Distribution:
 
     ``.json``: a nested list ``p[x1][x2][y]`` of probabilities that sums to 1.
     ``.csv``: one sample per row with a header naming the columns ``x1``, ``x2`` and ``y``
-    (case-insensitive; other columns are ignored); integer-looking values become integers,
-    anything else stays a string label.
+    (case-insensitive; other columns are ignored); canonically written integers (``7``, ``-2``)
+    become integers, anything else (``07``, ``1.0``, ``cat``) stays a string label.
 
     Raises
     ------

@@ -1,0 +1,265 @@
+"""BoundsPanel: semi-supervised bounds on synergy (Liang et al., ICLR 2024) from three pairwise tables."""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+
+from pidlab._api import discretizers
+from pidlab.exceptions import InvalidDistributionError
+from pidlab.widgets._base import PanelBase
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from pidlab._marginals import Marginals
+
+__all__ = ["BoundsPanel", "bounds_figure", "digits_demo", "marginals_from_file", "oracle"]
+
+REPAIRS = [("none (inconsistent tables are an error)", "none"), ("total variation", "tv"), ("KL (I-projection)", "kl")]
+
+
+def marginals_from_file(name: str, content: bytes) -> Marginals:
+    """Read three pairwise tables from JSON: ``{"p_x1y": ..., "p_x2y": ..., "p_x1x2": ...}``.
+
+    This is the format of :meth:`pidlab.Marginals.to_dict` (``names``/``labels`` are optional).
+    """
+    import pidlab
+
+    if not name.lower().endswith(".json"):
+        raise InvalidDistributionError(
+            f"cannot read {name!r}: upload a .json file with the keys p_x1y, p_x2y and p_x1x2 "
+            "(the format of pidlab.Marginals.to_dict())."
+        )
+    try:
+        data = json.loads(bytes(content).decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidDistributionError(f"{name}: not valid UTF-8 JSON ({exc}).") from None
+    keys = ("p_x1y", "p_x2y", "p_x1x2")
+    if not isinstance(data, dict) or any(k not in data for k in keys):
+        found = sorted(data) if isinstance(data, dict) else type(data).__name__
+        raise InvalidDistributionError(
+            f"{name}: needs a JSON object with the keys {list(keys)} (found {found}); "
+            "write the tables p(x1,y), p(x2,y), p(x1,x2) as nested lists under those keys."
+        )
+    kwargs: dict[str, Any] = {}
+    if "names" in data:
+        kwargs["names"] = tuple(data["names"])
+    try:
+        return pidlab.Marginals(data["p_x1y"], data["p_x2y"], data["p_x1x2"], **kwargs)
+    except InvalidDistributionError as exc:
+        raise type(exc)(f"{name}: {exc}") from None
+
+
+@functools.lru_cache(maxsize=1)
+def digits_demo(seed: int = 0) -> tuple[Any, ...]:
+    """The semi-supervised digits demo: scikit-learn's 8×8 digits, split into two modalities.
+
+    Modality 1 is the left half of each image (32 pixels), modality 2 the right half, the target
+    the digit. The 1797 images are shuffled (``seed``) and split into three disjoint thirds:
+    labelled left halves (D1), labelled right halves (D2) and unlabelled pairs (DM).
+
+    Returns
+    -------
+    x1_labelled, y1, x2_labelled, y2, x1_pairs, x2_pairs : numpy arrays (the arguments of
+    :func:`pidlab.estimate`, in order)
+    """
+    import numpy as np
+
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError as exc:
+        raise InvalidDistributionError(
+            f"the digits demo needs scikit-learn ({exc}); install it with pip install 'pidlab[ml]'."
+        ) from None
+    X, y = load_digits(return_X_y=True)
+    img = X.reshape(-1, 8, 8)
+    left, right = img[:, :, :4].reshape(len(X), -1), img[:, :, 4:].reshape(len(X), -1)
+    d1, d2, dm = np.array_split(np.random.default_rng(seed).permutation(len(X)), 3)
+    return left[d1], y[d1], right[d2], y[d2], left[dm], right[dm]
+
+
+def oracle(p: Any) -> dict[str, float]:
+    """What the full joint says, for comparison: BROJA synergy and the Bayes-optimal accuracy."""
+    import pidlab
+
+    dist = p if isinstance(p, pidlab.Distribution) else pidlab.Distribution(p)
+    return {"S": float(pidlab.decompose(dist, "broja").S), "accuracy": float(dist.p.max(axis=2).sum())}
+
+
+def bounds_figure(b: Any, truth: dict[str, float] | None = None) -> Figure:
+    """The synergy bounds as intervals on one axis (bits), and the accuracy range on another.
+
+    Markers carry ``gid`` s (``"S_lower_redundancy"``, ..., ``"oracle_S"``) so tests can read them.
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8.0, 3.0), dpi=96, layout="constrained")
+    ax, ax_acc = fig.subplots(2, 1, gridspec_kw={"height_ratios": [3, 2]})
+    lo, hi = b.S_lower, b.S_upper
+    ax.plot([lo, hi], [0, 0], color="C0", linewidth=8, solid_capstyle="butt", alpha=0.35,
+            label=f"S in [{lo:.4f}, {hi:.4f}]", gid="S_interval")
+    marks = [
+        ("S_lower_redundancy", b.S_lower_redundancy, "^", "C1", "lower: redundancy (Thm 1)"),
+        ("S_lower_disagreement", b.S_lower_disagreement, "s", "C2", "lower: disagreement (Thm 2)"),
+        ("S_upper", b.S_upper, "v", "C3", "upper (eq. 50)"),
+    ]
+    for gid, v, marker, color, label in marks:
+        ax.plot([v], [0], marker=marker, color=color, markersize=10, linestyle="none", label=f"{label} {v:+.4f}", gid=gid)
+    if truth is not None:
+        ax.plot([truth["S"]], [0], marker="*", color="k", markersize=14, linestyle="none",
+                label=f"oracle S (BROJA on the full joint) {truth['S']:.4f}", gid="oracle_S")
+    ax.axvline(0.0, color="0.5", linewidth=0.8)
+    ax.set_yticks([])
+    ax.set_xlabel(f"synergy about {b.names[2]} (bits)")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    ax_acc.plot([b.accuracy_lower, b.accuracy_upper], [0, 0], color="C4", linewidth=8, solid_capstyle="butt",
+                label=f"Bayes accuracy in [{b.accuracy_lower:.3f}, {b.accuracy_upper:.3f}]", gid="accuracy")
+    if truth is not None:
+        ax_acc.plot([truth["accuracy"]], [0], marker="*", color="k", markersize=14, linestyle="none",
+                    label=f"oracle accuracy {truth['accuracy']:.3f}", gid="oracle_accuracy")
+    ax_acc.set_xlim(0.0, 1.02)
+    ax_acc.set_yticks([])
+    ax_acc.set_xlabel("accuracy of the best multimodal classifier")
+    ax_acc.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    return fig
+
+
+class BoundsPanel(PanelBase):
+    """Semi-supervised synergy bounds: R, U1, U2 exactly and S in an interval, from p(x1,y), p(x2,y), p(x1,x2).
+
+    The three tables come from a canonical gate (or its noisy version) — then the full joint is
+    known and its BROJA synergy and Bayes accuracy are drawn as the oracle — from an uploaded
+    JSON file with the keys ``p_x1y``, ``p_x2y``, ``p_x1x2`` (the format of
+    :meth:`pidlab.Marginals.to_dict`; no oracle), or from raw samples: the digits demo
+    (:func:`digits_demo`) run through :func:`pidlab.estimate` with the chosen discretizer (menu
+    built from the plugin registry) and number of clusters. Inconsistent uploaded tables are an
+    error unless a repair is chosen; the result then says how far the tables moved.
+
+    Examples
+    --------
+    >>> panel = BoundsPanel(gate="and")
+    >>> b = panel.compute()
+    >>> round(b.S_lower_redundancy, 6), round(panel.truth["S"], 6)
+    (0.5, 0.5)
+    """
+
+    compute_label = "Bound"
+
+    def __init__(self, gate: str = "and", *, noise: float = 0.1) -> None:
+        self.result: Any = None
+        self.truth: dict[str, float] | None = None
+        self._init_upload(".json", "upload tables (JSON)")
+        self.repair = widgets.Dropdown(options=REPAIRS, value="none", description="repair")
+        names = discretizers()
+        self.discretizer = widgets.Dropdown(options=names, value="pca-kmeans" if "pca-kmeans" in names else None,
+                                            description="discretizer", disabled=True)
+        self.n_clusters = widgets.IntSlider(value=10, min=2, max=30, description="clusters", disabled=True,
+                                            continuous_update=False)
+        self.estimate_result: Any = None
+        self._init_source(gate, noise, [("uploaded tables", "upload"), ("digits demo (raw samples)", "digits")])
+        self._init_common()
+        self.status.value = "Choose the tables and press <b>Bound</b>."
+        self.table = widgets.HTML("")
+        self.chart = self._image("pidlab-chart")
+        for w, cls in [(self.repair, "pidlab-repair"), (self.table, "pidlab-table"),
+                       (self.discretizer, "pidlab-discretizer"), (self.n_clusters, "pidlab-clusters")]:
+            w.add_class(cls)
+        self._assemble(
+            "pidlab · semi-supervised bounds on synergy (bits)",
+            [widgets.HBox([self.source, self.gate, self.noise]), widgets.HBox([self.upload, self.upload_info]),
+             widgets.HBox([self.discretizer, self.n_clusters]),
+             widgets.HBox([self.repair, self.compute_button, self.progress]), self.status, self.error,
+             self.table, self.chart],
+            "pidlab-bounds-panel",
+        )
+
+    def _on_source(self, change: dict[str, Any]) -> None:
+        super()._on_source(change)
+        self.discretizer.disabled = self.n_clusters.disabled = change["new"] != "digits"
+
+    def _read_file(self, name: str, content: bytes) -> tuple[Marginals, str]:
+        """Three tables from JSON (see :func:`marginals_from_file`)."""
+        m = marginals_from_file(name, content)
+        return m, f"|X1|×|X2|×|Y| = {'×'.join(map(str, m.shape))}"
+
+    def _inputs(self) -> tuple[Marginals, dict[str, float] | None, str]:
+        import pidlab
+
+        if self.source.value in ("gate", "noisy"):
+            d, what = self._gate_distribution()
+            return pidlab.Marginals.from_joint(d), oracle(d), what
+        if self._uploaded is None:
+            raise InvalidDistributionError(
+                "no usable tables uploaded; upload a JSON file with the keys p_x1y, p_x2y, p_x1x2, or choose a gate."
+            )
+        name, m = self._uploaded
+        return m, None, f"file {name}"
+
+    def _compute(self) -> Any:
+        import pidlab
+
+        self.progress.max, self.progress.value = 2, 0
+        est = None
+        if self.source.value == "digits":
+            if self.discretizer.value is None:
+                raise InvalidDistributionError("no discretizer is registered; install pidlab with its built-in plugins.")
+            what = f"digits demo ({self.discretizer.value}, {self.n_clusters.value} clusters per half)"
+            self.status.value = f"Loading the digits and estimating the tables: {html.escape(what)} …"
+            est = pidlab.estimate(*digits_demo(), discretizer=self.discretizer.value, n_clusters=self.n_clusters.value,
+                                  names=("left", "right", "digit"))
+            b, truth = est.bounds, None
+        else:
+            m, truth, what = self._inputs()
+            self.status.value = f"Bounding synergy on {html.escape(what)} …"
+            repair = False if self.repair.value == "none" else self.repair.value
+            try:
+                b = pidlab.synergy_bounds(m, repair=repair)
+            except pidlab.InconsistentMarginalsError as exc:
+                raise pidlab.InconsistentMarginalsError(
+                    f"{exc} In this panel: choose a repair method in the 'repair' menu.", report=exc.report
+                ) from None
+        self.progress.value = 1
+        self.result, self.truth, self.estimate_result = b, truth, est
+        rows = [
+            ("R (exact)", b.R), ("U1 (exact)", b.U1), ("U2 (exact)", b.U2),
+            ("S lower bound, redundancy (Thm 1)", b.S_lower_redundancy),
+            ("S lower bound, disagreement (Thm 2)", b.S_lower_disagreement),
+            ("S upper bound (eq. 50)", b.S_upper),
+            ("S lower (best, ≥ 0)", b.S_lower),
+            ("Bayes accuracy, lower", b.accuracy_lower), ("Bayes accuracy, upper", b.accuracy_upper),
+        ]
+        if truth is not None:
+            rows += [("oracle S (BROJA on the full joint)", truth["S"]), ("oracle Bayes accuracy", truth["accuracy"])]
+        extra = ""
+        notes_list = list(b.notes)
+        if est is not None:
+            rows += [("Bayes accuracy, left half alone", est.unimodal_accuracy[0]),
+                     ("Bayes accuracy, right half alone", est.unimodal_accuracy[1])]
+            g = est.guidelines()
+            extra = "".join(
+                f"<p><b>{html.escape(q)}</b> {html.escape(g[k]['verdict'])}: {html.escape(g[k]['reason'])}.</p>"
+                for q, k in [("Collect labelled multimodal data?", "collect_multimodal"),
+                             ("Fusion model built for synergy?", "synergy_model")]
+            )
+            notes_list = [*est.notes, *(n for n in b.notes if n not in est.notes),
+                          "the bounds hold for the discretised variables and treat the estimated tables as exact."]
+        body = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:.6f}</td></tr>" for k, v in rows)
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in notes_list)
+        self.table.value = (
+            f"<table><thead><tr><th>quantity (target {html.escape(b.names[2])})</th><th>value</th></tr></thead>"
+            f"<tbody>{body}</tbody></table>{extra}" + (f"<ul class='pidlab-notes'>{notes}</ul>" if notes else "")
+        )
+        self._show(self.chart, bounds_figure(b, truth))
+        self.progress.value = 2
+        self.status.value = (
+            f"Bounded synergy on <b>{html.escape(what)}</b>: S in [{b.S_lower:.6f}, {b.S_upper:.6f}] bits"
+            + (f"; oracle S = {truth['S']:.6f}" if truth is not None else "")
+            + ("; tables were repaired" if b.repair is not None else "")
+            + "."
+        )
+        return b

@@ -1,0 +1,501 @@
+"""Tier 0: the ipywidgets panels, driven in-process (no kernel, no browser).
+
+Every number is checked against an independent source: the reference values in
+shared/reference/gates.json, or a closed form (noisy XOR: S = 1 - h(noise)).
+"""
+
+from __future__ import annotations
+
+import datetime
+import html
+import json
+import math
+
+import ipywidgets as widgets  # the pidlab[lab] extra: a missing one must fail, not skip
+import numpy as np
+import pytest
+
+import pidlab
+from pidlab import hookimpl
+from pidlab._plugins import plugin_manager
+from pidlab._results import PIDResult
+from pidlab.widgets import (
+    BoundsPanel,
+    ComparePanel,
+    CouplingPanel,
+    HardnessPanel,
+    comparison_figure,
+    distribution_from_file,
+)
+from pidlab.widgets._bounds import bounds_figure, digits_demo
+from pidlab.widgets._compare import AUTO, AUTO_SOLVER
+
+TOL = 1e-6
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _h(p: float) -> float:
+    return 0.0 if p in (0.0, 1.0) else -p * math.log2(p) - (1 - p) * math.log2(1 - p)
+
+
+def _upload(panel: ComparePanel, name: str, content: bytes) -> None:
+    """What the browser does: set FileUpload.value to one file entry."""
+    panel.upload.value = (
+        {"name": name, "type": "", "size": len(content), "content": memoryview(content),
+         "last_modified": datetime.datetime.now(datetime.timezone.utc)},
+    )
+
+
+def _bars(cmp: pidlab.Comparison) -> dict[str, float]:
+    fig = comparison_figure(cmp)
+    return {p.get_gid(): p.get_height() for ax in fig.axes for p in ax.patches if p.get_gid()}
+
+
+def _check_against_reference(cmp: pidlab.Comparison, case: dict) -> None:
+    for m in ("broja", "imin"):
+        for atom in ("R", "U1", "U2", "S"):
+            assert getattr(cmp[m], atom) == pytest.approx(case[m][atom], abs=TOL), (case["name"], m, atom)
+    assert cmp["wms"].net == pytest.approx(case["wms"], abs=TOL)
+    assert cmp["ci"].net == pytest.approx(case["ci"], abs=TOL)
+
+
+# ---------------------------------------------------------------------------- construction
+def test_builds_with_no_arguments_from_the_registry() -> None:
+    panel = ComparePanel()
+    assert isinstance(panel, widgets.VBox)
+    assert list(panel.measure_boxes) == pidlab.measures()
+    assert all(cb.value for cb in panel.measure_boxes.values())
+    assert [v for _, v in panel.solver.options] == [AUTO, *pidlab.solvers(available=True)]
+    assert panel.solver.value == AUTO and panel.solver.label == AUTO_SOLVER
+    assert list(panel.gate.options) == pidlab.examples.names()
+    assert panel.noise.disabled  # only used for the noisy family
+    assert panel.result is None and panel.chart.layout.display == "none"
+    classes = {
+        "pidlab-compute": panel.compute_button, "pidlab-status": panel.status, "pidlab-table": panel.table,
+        "pidlab-chart": panel.chart, "pidlab-error": panel.error, "pidlab-gate": panel.gate,
+        "pidlab-progress": panel.progress, "pidlab-upload": panel.upload,
+    }
+    for cls, w in classes.items():
+        assert cls in w._dom_classes, cls
+    assert "pidlab-compare-panel" in panel._dom_classes
+
+
+def test_bad_constructor_arguments_raise_pidlab_errors() -> None:
+    with pytest.raises(pidlab.UnknownNameError, match="known examples"):
+        ComparePanel(gate="nand3")
+    with pytest.raises(pidlab.UnknownNameError, match="known measures"):
+        ComparePanel(measures=["nope"])
+    missing = [n for n in pidlab.solvers() if n not in pidlab.solvers(available=True)]
+    for name in missing:  # e.g. mosek without its package or licence
+        with pytest.raises(pidlab.SolverError, match="not available here"):
+            ComparePanel(solver=name)
+    assert ComparePanel(solver=pidlab.solvers(available=True)[0].upper()).solver.value == pidlab.solvers(available=True)[0]
+
+
+# ---------------------------------------------------------------------------- values
+@pytest.mark.parametrize("name", ["XOR", "AND", "COPY", "SUM"])
+def test_gate_results_match_reference(gates: list[dict], name: str) -> None:
+    case = next(c for c in gates if c["name"] == name)
+    panel = ComparePanel(gate=name.lower())
+    cmp = panel.compute()
+    assert panel.error.value == ""
+    _check_against_reference(cmp, case)
+    # The table shows the reference values, formatted to 6 decimals.
+    assert f"{case['broja']['S']:.6f}" in panel.table.value
+    assert f"{case['wms']:+.6f} (net synergy)" in panel.table.value
+    # The chart draws exactly these values; net measures as one bar each, never as atoms.
+    bars = _bars(cmp)
+    for m in ("broja", "imin"):
+        for atom in ("R", "U1", "U2", "S"):
+            assert bars[f"{m}:{atom}"] == pytest.approx(case[m][atom], abs=TOL)
+    assert bars["wms:net synergy"] == pytest.approx(case["wms"], abs=TOL)
+    assert bars["ci:net redundancy"] == pytest.approx(case["ci"], abs=TOL)
+    assert not any(k.startswith(("wms:", "ci:")) and k.split(":")[1] in ("R", "U1", "U2", "S") for k in bars)
+    assert bytes(panel.chart.value).startswith(PNG_MAGIC) and panel.chart.layout.display is None
+
+
+@pytest.mark.parametrize("noise", [0.05, 0.2])
+def test_noisy_family_matches_closed_form(noise: float) -> None:
+    # Noisy XOR: X1, X2 each independent of Y, I(X1,X2;Y) = 1 - h(noise), all of it synergy.
+    panel = ComparePanel(measures=["broja", "imin", "wms"])
+    panel.source.value = "noisy"
+    assert not panel.noise.disabled
+    panel.noise.value = noise
+    cmp = panel.compute()
+    expected = 1.0 - _h(noise)
+    for m in ("broja", "imin"):
+        assert cmp[m].S == pytest.approx(expected, abs=TOL)
+        assert cmp[m].R == pytest.approx(0.0, abs=TOL)
+    assert cmp["wms"].net == pytest.approx(expected, abs=TOL)
+    assert f"noise {noise:.2f}" in panel.status.value
+
+
+def test_progress_is_visible_measure_by_measure() -> None:
+    panel = ComparePanel(gate="and")
+    seen_progress: list[int] = []
+    seen_status: list[str] = []
+    seen_button: list[bool] = []
+    panel.progress.observe(lambda c: seen_progress.append(c["new"]), names="value")
+    panel.status.observe(lambda c: seen_status.append(c["new"]), names="value")
+    panel.compute_button.observe(lambda c: seen_button.append(c["new"]), names="disabled")
+    panel.compute_button.click()
+    n = len(pidlab.measures())
+    assert panel.progress.max == n and seen_progress[-n:] == list(range(1, n + 1))
+    computing = [s for s in seen_status if s.startswith("Computing")]
+    assert len(computing) == n and all(f"({i + 1}/{n})" in s for i, s in enumerate(computing))
+    assert seen_status[-1].startswith(f"Computed {n} of {n} measure(s)")
+    assert seen_button == [True, False]  # disabled while computing, then released
+
+
+def test_solver_choice_is_used() -> None:
+    panel = ComparePanel(gate="and", measures=["broja"])
+    for name in pidlab.solvers(available=True):
+        panel.solver.value = name
+        cmp = panel.compute()
+        assert cmp["broja"].solver == name
+        assert cmp["broja"].R == pytest.approx(0.311278124, abs=TOL)
+        assert f"<td>{name}</td>" in panel.table.value
+
+
+# ---------------------------------------------------------------------------- uploads
+def test_upload_json_and_csv(gates: list[dict]) -> None:
+    and_case = next(c for c in gates if c["name"] == "AND")
+    panel = ComparePanel()
+    _upload(panel, "and.json", json.dumps(and_case["p"]).encode())
+    assert panel.source.value == "upload" and panel.error.value == ""
+    assert "and.json" in panel.upload_info.value
+    _check_against_reference(panel.compute(), and_case)
+    assert "file and.json" in panel.status.value
+
+    # "07" is a label, not the integer 7: a CSV never merges symbols silently.
+    assert distribution_from_file("l.csv", b"x1,x2,y\n7,0,0\n07,0,1\n").labels[0] == (7, "07")
+    # Samples: each (x1, x2) once with y = x1 and x2 (string labels work too), and a BOM.
+    csv_text = "\ufeffid,X1,x2,y\n1,0,0,no\n2,0,1,no\n3,1,0,no\n4,1,1,yes\n"
+    _upload(panel, "and.csv", csv_text.encode("utf-8"))
+    assert panel.error.value == ""
+    cmp = panel.compute()
+    _check_against_reference(cmp, and_case)
+    assert panel.distribution.labels[2] == ("no", "yes")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("bad.json", b"[[[0.5, 0], [0, 0]], [[0, 0], [0, 0.6]]]", "sums to 1.1"),
+        ("bad.json", b"{\"p\": 1}", "not a nested list"),
+        ("bad.json", b"[[[0.5, 0.5]]", "not valid JSON"),
+        ("neg.json", b"[[[1.5, -0.5]]]", "negative"),
+        ("bad.csv", b"a,b,c\n1,2,3\n", "no column(s) ['x1', 'x2', 'y']"),
+        ("gap.csv", b"x1,x2,y\n0,0,1\n1,,0\n", "line 3 has no value for column 'x2'"),
+        ("empty.csv", b"", "empty"),
+        ("data.txt", b"x1,x2,y\n0,0,0\n", "upload a .json file"),
+    ],
+)
+def test_bad_uploads_show_a_readable_error(name: str, content: bytes, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    panel = ComparePanel()
+    _upload(panel, name, content)
+    assert message in html.unescape(panel.error.value)
+    assert "Traceback" not in panel.error.value and panel.error.value.startswith("<b>Error</b>")
+    # The user left the gate for a file: no silent fall-back to the gate on Compute.
+    assert panel.source.value == "upload"
+    assert panel.compute() is None
+    assert "no usable file uploaded" in panel.error.value and panel.result is None
+    out = capsys.readouterr()
+    assert out.err == "" and out.out == ""
+    with pytest.raises(pidlab.InvalidDistributionError, match=message.split("(")[0].strip("[")):
+        distribution_from_file(name, content)
+
+
+def test_nothing_ticked_is_reported_in_the_panel() -> None:
+    panel = ComparePanel()
+    for cb in panel.measure_boxes.values():
+        cb.value = False
+    panel.compute_button.click()
+    assert "no measure is ticked" in panel.error.value
+    assert panel.result is None and not panel.compute_button.disabled
+
+
+# ---------------------------------------------------------------------------- third-party measures
+class _MinMI(pidlab.Measure):
+    """Test-only measure: R = min(I(X1;Y), I(X2;Y))."""
+
+    name = "test-minmi"
+    description = "test-only minimum mutual information"
+
+    def compute(self, dist: pidlab.Distribution, *, solver: object = None) -> PIDResult:
+        return PIDResult.from_redundancy(
+            dist, self.name, min(dist.mutual_information(0, 2), dist.mutual_information(1, 2))
+        )
+
+
+class _Broken(pidlab.Measure):
+    name = "test-broken"
+
+    def compute(self, dist: pidlab.Distribution, *, solver: object = None) -> PIDResult:
+        raise RuntimeError("deliberately broken plugin")
+
+
+class _ThirdParty:
+    @hookimpl
+    def pidlab_register_measures(self) -> list[type]:
+        return [_MinMI, _Broken]
+
+
+@pytest.fixture
+def third_party() -> object:
+    plugin = _ThirdParty()
+    pidlab.register_plugin(plugin, name="test-widget-plugin")
+    yield plugin
+    plugin_manager().unregister(name="test-widget-plugin")
+    assert "test-minmi" not in pidlab.measures()
+
+
+def test_third_party_measure_appears_and_computes(third_party: object, gates: list[dict]) -> None:
+    and_case = next(c for c in gates if c["name"] == "AND")
+    panel = ComparePanel(gate="and")
+    assert {"test-minmi", "test-broken"} <= set(panel.measure_boxes)
+    assert "pidlab-measure-test-minmi" in panel.measure_boxes["test-minmi"]._dom_classes
+    panel.compute_button.click()
+    cmp = panel.result
+    # min(I(X1;Y), I(X2;Y)) = 0.311278 bits on AND; S = I(X1,X2;Y) - I1 - I2 + R.
+    assert cmp["test-minmi"].R == pytest.approx(and_case["I_X1_Y"], abs=TOL)
+    assert cmp["test-minmi"].S == pytest.approx(and_case["I_X1X2_Y"] - and_case["I_X1_Y"], abs=TOL)
+    assert _bars(cmp)["test-minmi:R"] == pytest.approx(and_case["I_X1_Y"], abs=TOL)
+    # The broken plugin is reported in the panel; the others are still shown.
+    assert "measure test-broken failed" in panel.error.value
+    assert "RuntimeError: deliberately broken plugin" in panel.error.value
+    assert "test-broken" not in [r.measure for r in cmp]
+    _check_against_reference(cmp, and_case)
+
+
+def test_existing_panel_picks_up_a_new_measure_on_refresh() -> None:
+    panel = ComparePanel(gate="and")
+    panel.measure_boxes["imin"].value = False
+    assert "test-minmi" not in panel.measure_boxes
+    pidlab.register_plugin(_ThirdParty(), name="test-widget-plugin-2")
+    try:
+        panel.refresh_button.click()
+        assert "test-minmi" in panel.measure_boxes and panel.measure_boxes["test-minmi"].value
+        assert panel.measure_boxes["imin"].value is False  # the user's ticks are kept
+        panel.measure_boxes["test-broken"].value = False
+        cmp = panel.compute()
+        assert [r.measure for r in cmp] == [m for m in pidlab.measures() if m not in ("imin", "test-broken")]
+        assert panel.error.value == ""
+    finally:
+        plugin_manager().unregister(name="test-widget-plugin-2")
+    panel.refresh_plugins()
+    assert "test-minmi" not in panel.measure_boxes
+
+
+def test_chart_has_one_bar_per_defined_quantity() -> None:
+    cmp = pidlab.compare(pidlab.examples.get("xor"), ["imin", "ci"])
+    fig = comparison_figure(cmp)
+    assert len(fig.axes) == 2
+    assert sorted(p.get_gid() for p in fig.axes[0].patches) == sorted(f"imin:{a}" for a in ("R", "U1", "U2", "S"))
+    assert [p.get_gid() for p in fig.axes[1].patches] == ["ci:net redundancy"]
+    assert np.isclose(fig.axes[1].patches[0].get_height(), -1.0)
+
+
+# ============================================================================ BoundsPanel
+
+
+def _marker_x(fig: object, gid: str) -> float:
+    for ax in fig.axes:  # type: ignore[attr-defined]
+        for line in ax.lines:
+            if line.get_gid() == gid:
+                return float(line.get_xdata()[0])
+    raise KeyError(gid)
+
+
+def test_bounds_panel_on_and(gates: list[dict]) -> None:
+    and_ = next(c for c in gates if c["name"] == "AND")
+    panel = BoundsPanel(gate="and")
+    assert "pidlab-bounds-panel" in panel._dom_classes
+    b = panel.compute()
+    assert panel.error.value == ""
+    # R, U1, U2 are exact (reference BROJA values); with all three pairwise marginals the
+    # redundancy bound recovers S = 0.5 on AND (math.md §3), the reference synergy.
+    assert b.R == pytest.approx(and_["broja"]["R"], abs=TOL)
+    assert b.S_lower_redundancy == pytest.approx(and_["broja"]["S"], abs=TOL)
+    assert panel.truth["S"] == pytest.approx(and_["broja"]["S"], abs=TOL)
+    assert panel.truth["accuracy"] == pytest.approx(1.0)  # Y is a function of (X1, X2)
+    assert "0.311278" in panel.table.value and "oracle S" in panel.table.value
+    fig = bounds_figure(b, panel.truth)
+    assert _marker_x(fig, "oracle_S") == pytest.approx(0.5, abs=TOL)
+    assert _marker_x(fig, "S_lower_redundancy") == pytest.approx(b.S_lower_redundancy)
+    assert bytes(panel.chart.value).startswith(PNG_MAGIC)
+
+
+def test_bounds_panel_noisy_xor_brackets_the_oracle() -> None:
+    noise = 0.1
+    panel = BoundsPanel(gate="xor")
+    panel.source.value = "noisy"
+    panel.noise.value = noise
+    b = panel.compute()
+    # Closed forms: S = 1 - h(noise) (X1, X2 each independent of Y); Bayes accuracy 1 - noise.
+    assert panel.truth["S"] == pytest.approx(1 - _h(noise), abs=TOL)
+    assert panel.truth["accuracy"] == pytest.approx(1 - noise, abs=1e-12)
+    # XOR shares all pairwise marginals with the uniform table: no positive lower bound.
+    assert b.S_lower == pytest.approx(0.0, abs=TOL)
+    assert b.S_lower <= panel.truth["S"] <= b.S_upper
+    assert b.accuracy_lower <= 1 - noise <= b.accuracy_upper
+    assert "oracle S = 0.531004" in panel.status.value
+
+
+def test_bounds_panel_upload_and_repair(gates: list[dict]) -> None:
+    and_ = next(c for c in gates if c["name"] == "AND")
+    tables = pidlab.Marginals.from_joint(pidlab.examples.get("and")).to_dict()
+    panel = BoundsPanel()
+    _upload(panel, "and_tables.json", json.dumps(tables).encode())
+    assert panel.source.value == "upload" and panel.error.value == ""
+    b = panel.compute()
+    assert b.S_lower_redundancy == pytest.approx(and_["broja"]["S"], abs=TOL)
+    assert panel.truth is None and "oracle" not in panel.table.value
+    # p(x1) implied by p(x1,x2) disagrees with p(x1,y): an error that names the panel's fix ...
+    tables["p_x1x2"] = [[0.4, 0.2], [0.1, 0.3]]
+    _upload(panel, "bad_tables.json", json.dumps(tables).encode())
+    assert panel.error.value == ""
+    assert panel.compute() is None
+    assert "inconsistent marginals" in panel.error.value and "repair" in html.unescape(panel.error.value)
+    # ... and with a repair the bounds are computed and the status says the tables moved.
+    panel.repair.value = "tv"
+    assert panel.compute() is not None and "repaired" in panel.status.value
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"[1, 2]", "needs a JSON object with the keys"), (b"{\"p_x1y\": [[1]]}", "needs a JSON object"),
+     (b"{", "not valid UTF-8 JSON")],
+)
+def test_bounds_panel_bad_upload(content: bytes, message: str) -> None:
+    panel = BoundsPanel()
+    _upload(panel, "t.json", content)
+    assert message in panel.error.value
+    assert panel.compute() is None and "no usable tables" in panel.error.value
+
+
+# ============================================================================ CouplingPanel
+def _entropy_bits(m: np.ndarray) -> float:
+    nz = m[m > 0]
+    return float(-(nz * np.log2(nz)).sum())
+
+
+def test_coupling_panel_refinement_has_known_minimum() -> None:
+    # q refines p, so H(joint) >= H(q) = 2 bits and the coupling "q-cell inside its p-cell" attains it.
+    panel = CouplingPanel(p="0.5, 0.5", q="0.25 0.25 0.25 0.25")
+    assert list(panel.method_boxes) == pidlab.couplings()
+    out = panel.compute()
+    assert panel.error.value == "" and set(out) == set(pidlab.couplings())
+    for r in out.values():
+        assert r.lower_bound <= 2.0 + TOL <= r.entropy + 2 * TOL
+    assert out["exact"].entropy == pytest.approx(2.0, abs=1e-9)
+    assert "[2.000000, 2.000000]" in panel.table.value
+    assert bytes(panel.chart.value).startswith(PNG_MAGIC)
+
+
+def test_coupling_panel_couplings_have_the_marginals() -> None:
+    p, q = [0.5, 0.25, 0.25], [0.6, 0.4]
+    panel = CouplingPanel()
+    out = panel.compute()
+    best = out["exact"].entropy
+    for name, r in out.items():
+        m = r.to_dense()
+        np.testing.assert_allclose(m.sum(axis=1), p, atol=1e-12)
+        np.testing.assert_allclose(m.sum(axis=0), q, atol=1e-12)
+        assert r.entropy == pytest.approx(_entropy_bits(m), abs=1e-9), name
+        assert f"<td>{name}</td><td>{r.entropy:.6f}</td>" in panel.table.value
+        assert r.lower_bound <= best + 1e-9 <= r.entropy + 2e-9
+    # Brute force over the 2-cell-per-row couplings: the optimum is a vertex; here (0.5|0), (0|0.25), (0.1|0.15).
+    assert best == pytest.approx(_entropy_bits(np.array([0.5, 0.25, 0.1, 0.15])), abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("p", "q", "message"),
+    [("0.5, abc", "0.5 0.5", "not a number"), ("", "1", "p is empty"), ("0.5, 0.6", "1", "p (length 2) sums to 1.1"),
+     ("0.5, -0.5, 1", "1", "1 negative entry"), ("1", "[0.5, 0.5", "")],
+)
+def test_coupling_panel_bad_input(p: str, q: str, message: str) -> None:
+    panel = CouplingPanel(p=p, q=q)
+    out = panel.compute()
+    if message:
+        assert out is None
+        assert panel.error.value.startswith("<b>Error</b>") and message in html.unescape(panel.error.value)
+    else:  # brackets are allowed around a vector
+        assert panel.error.value == "" and out["greedy"].entropy == pytest.approx(1.0)
+
+
+def test_coupling_panel_nothing_ticked() -> None:
+    panel = CouplingPanel(methods=[])
+    assert panel.compute() is None and "no coupling method is ticked" in panel.error.value
+
+
+def test_coupling_panel_reports_a_failing_method_and_shows_the_others() -> None:
+    n = 12
+    uniform = ", ".join([repr(1 / n)] * n)
+    panel = CouplingPanel(p=uniform, q=uniform)
+    out = panel.compute()
+    assert "exact" not in out and "greedy" in out  # exact refuses a 12 x 12 search
+    assert "exact" in panel.error.value and "max_cells" in panel.error.value
+    assert out["greedy"].entropy == pytest.approx(np.log2(n), abs=1e-9)  # uniform vs uniform: the diagonal
+
+
+# ============================================================================ HardnessPanel
+def _brute_force_solvable(inst: object) -> bool:
+    """Independent RTT decision by enumerating every hour assignment of the lessons."""
+    import itertools
+
+    lessons = list(inst.lessons)  # type: ignore[attr-defined]
+    avail = inst.availability  # type: ignore[attr-defined]
+    for hours in itertools.product((1, 2, 3), repeat=len(lessons)):
+        ok = all(h in avail[i] for (i, _), h in zip(lessons, hours))
+        ok = ok and len({(j, h) for (_, j), h in zip(lessons, hours)}) == len(lessons)  # class: one teacher/hour
+        ok = ok and len({(i, h) for (i, _), h in zip(lessons, hours)}) == len(lessons)  # teacher: one class/hour
+        if ok:
+            return True
+    return False
+
+
+@pytest.mark.parametrize(("kind", "seed"), [("solvable", 3), ("unsolvable", 0), ("random", 5)])
+def test_hardness_panel_decides_like_brute_force(kind: str, seed: int) -> None:
+    panel = HardnessPanel(kind, n_teachers=4, n_classes=3, seed=seed)
+    out = panel.compute()
+    assert panel.error.value == "", panel.error.value
+    inst = out["instance"]
+    assert out["solvable"] == _brute_force_solvable(inst)
+    if kind != "random":
+        assert out["solvable"] == (kind == "solvable")
+    assert out["N"] == int(np.asarray(inst.requirements).sum()) + 3 * inst.n_classes
+    assert ("<b>solvable</b>" if out["solvable"] else "<b>unsolvable</b>") in panel.status.value
+    assert bytes(panel.graph.value).startswith(PNG_MAGIC) and bytes(panel.chart.value).startswith(PNG_MAGIC)
+    # The reduction's p(x1, x2): 1/N on every lesson and on every holding-room/class pair.
+    p12 = np.array(out["marginals"].p_x1x2, dtype=float)
+    expected = np.vstack([np.asarray(inst.requirements, dtype=float), np.ones((3, inst.n_classes))]) / out["N"]
+    np.testing.assert_allclose(p12, expected)
+
+
+def test_hardness_panel_bad_sizes_are_reported() -> None:
+    panel = HardnessPanel("unsolvable", n_teachers=1, n_classes=1, seed=0)
+    assert panel.compute() is None
+    assert panel.error.value.startswith("<b>Error</b>") and panel.graph.layout.display == "none"
+
+
+def test_bounds_panel_digits_demo() -> None:
+    x1a, y1, x2b, y2, x1p, x2p = digits_demo()
+    # Three disjoint thirds of the 1797 images; the halves are 8x4 pixel blocks.
+    assert len(y1) + len(y2) + len(x1p) == 1797 and x1a.shape[1] == x2b.shape[1] == 32 == x1p.shape[1]
+    panel = BoundsPanel()
+    panel.source.value = "digits"
+    assert not panel.discretizer.disabled and panel.gate.disabled
+    assert list(panel.discretizer.options) == pidlab.discretizers()
+    panel.discretizer.value, panel.n_clusters.value = "kmeans", 4
+    b = panel.compute()
+    assert panel.error.value == "", panel.error.value
+    # The panel shows exactly what pidlab.estimate gives for the same data and settings.
+    est = pidlab.estimate(*digits_demo(), discretizer="kmeans", n_clusters=4, names=("left", "right", "digit"))
+    assert b.to_dict()["S_lower"] == pytest.approx(est.bounds.S_lower, abs=1e-9)
+    assert b.S_upper == pytest.approx(est.bounds.S_upper, abs=1e-9)
+    assert b.S_lower <= b.S_upper and panel.truth is None
+    assert "Collect labelled multimodal data?" in panel.table.value and f"{b.S_upper:.6f}" in panel.table.value
+    # A discretizer that cannot handle 32 features: the reason, in the panel.
+    panel.discretizer.value = "quantile"
+    assert panel.compute() is None and "symbols" in panel.error.value
