@@ -57,6 +57,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "get_discretizer": ("pidlab._discretizers", "get_discretizer"),
     "meet": ("pidlab._couplings", "meet"),
     "couple": ("pidlab._couplings", "couple"),
+    "meet_entropy": ("pidlab._couplings", "meet_entropy"),
+    "mec_lower_bound": ("pidlab._couplings", "mec_lower_bound"),
+    "min_joint_entropy": ("pidlab._couplings", "min_joint_entropy"),
     "Coupling": ("pidlab._couplings", "Coupling"),
     "CouplingResult": ("pidlab._couplings", "CouplingResult"),
     "hardness": ("pidlab.hardness", None),  # type: ignore[dict-item]

@@ -14,6 +14,7 @@ __all__ = [
     "UnknownNameError",
     "SolverError",
     "NotFittedError",
+    "ProblemTooLargeError",
     "PluginValidationError",
     "PidlabWarning",
     "ConvergenceWarning",
@@ -54,6 +55,10 @@ class UnknownNameError(PidlabError, KeyError):
 
 class SolverError(PidlabError, RuntimeError):
     """A solver is unavailable, cannot handle the problem, or failed."""
+
+
+class ProblemTooLargeError(PidlabError, ValueError):
+    """An exact (exponential-time) method was asked for an instance above its size limit."""
 
 
 class NotFittedError(PidlabError, ValueError, AttributeError):

@@ -1,13 +1,147 @@
-"""Minimum-entropy couplings: the meet lower bound and coupling plugins (greedy, lattice, exact)."""
+"""Minimum-entropy couplings: the meet lower bound and the coupling plugins.
+
+``meet``/``meet_entropy`` give the majorisation meet and its entropy, a lower bound on the
+minimum-entropy coupling (MEC). ``couple`` runs a coupling plugin and returns a
+:class:`CouplingResult` with the coupling as sparse coordinates in the caller's index order and
+a certified bracket ``[lower_bound, entropy]`` on the MEC. Built-in plugins: ``greedy``
+(Kocaoglu et al. 2017), ``lattice`` (Cicalese, Gargano & Vaccaro 2019) and ``exact`` (tiny
+instances). ``min_joint_entropy`` brackets the minimum joint entropy under three pairwise
+marginals (the NP-hard quantity of the paper's Theorem 3).
+"""
 
 from __future__ import annotations
 
-from pidlab._couplings._meet import meet, meet_entropy
+from typing import Any
+
+from numpy.typing import ArrayLike
+
+from pidlab._couplings._exact import ExactCoupling
+from pidlab.exceptions import ProblemTooLargeError
+from pidlab._couplings._greedy import GreedyCoupling
+from pidlab._couplings._lattice import LatticeCoupling
+from pidlab._couplings._meet import SUM_TOL, meet, meet_entropy
+from pidlab._couplings._result import Coupling, CouplingResult
+from pidlab.exceptions import InvalidDistributionError
 from pidlab.hookspecs import hookimpl
 
-__all__ = ["meet", "meet_entropy"]
+__all__ = [
+    "Coupling",
+    "CouplingResult",
+    "DEFAULT_METHOD",
+    "ExactCoupling",
+    "GreedyCoupling",
+    "LatticeCoupling",
+    "ProblemTooLargeError",
+    "couple",
+    "mec_lower_bound",
+    "meet",
+    "meet_entropy",
+    "min_joint_entropy",
+]
+
+#: the method ``couple(method=None)`` uses; documented as unstable (it may change between versions)
+DEFAULT_METHOD = "greedy"
+
+
+def couple(
+    p: ArrayLike,
+    q: ArrayLike,
+    *more: ArrayLike,
+    method: str | Coupling | None = None,
+    tol: float = SUM_TOL,
+    **options: Any,
+) -> CouplingResult:
+    """Couple two (or more) marginals with a low-entropy joint and bracket the minimum.
+
+    Parameters
+    ----------
+    p, q, *more : array_like
+        Probability vectors (lengths may differ; a table is read over its cells). Each must be
+        finite, non-negative and sum to 1 within ``tol``; nothing is renormalised. More than two
+        marginals need a method that supports them (``greedy``).
+    method : str, Coupling instance or None
+        A registered coupling name (``"greedy"``, ``"lattice"``, ``"exact"``, or a third-party
+        one; see :func:`pidlab.couplings`) or an instance. None picks the default, currently
+        ``"greedy"``; **the default may change between versions**: pass a name to pin it.
+    tol : float, default 1e-9
+        Tolerance on each marginal's total.
+    **options
+        Passed to the method (for example ``max_cells`` for ``exact``, ``profile`` for every
+        built-in). Options require an explicit ``method``.
+
+    Returns
+    -------
+    CouplingResult
+        ``entropy`` (bits, the coupling found), ``lower_bound`` (certified, with
+        ``lower_bound_source``), cells as ``indices``/``values`` in the caller's index order.
+
+    Raises
+    ------
+    InvalidDistributionError
+        Bad marginals, or options passed without a method.
+    UnknownNameError
+        An unknown method name.
+    ProblemTooLargeError
+        ``method="exact"`` on an instance above its size limit.
+
+    Examples
+    --------
+    >>> r = couple([0.6, 0.4], [0.4, 0.3, 0.3], method="greedy")
+    >>> round(r.entropy, 3), round(r.lower_bound, 3), r.lower_bound_source
+    (1.846, 1.571, 'meet')
+    >>> round(couple([0.6, 0.4], [0.4, 0.3, 0.3], method="exact").entropy, 3)  # the meet is attained
+    1.571
+    """
+    if method is None:
+        if options:
+            raise InvalidDistributionError(
+                f"options {sorted(options)} were passed without a method; options are method-specific, "
+                f"so name the method too, e.g. couple(p, q, method={DEFAULT_METHOD!r}, ...)."
+            )
+        method = DEFAULT_METHOD
+    if isinstance(method, str):
+        from pidlab._plugins import lookup
+
+        impl = lookup("coupling", method).instance()
+    else:
+        impl = method
+    if isinstance(impl, Coupling) or tol != SUM_TOL:
+        options["tol"] = tol  # a third-party plugin need not accept tol unless it is asked for
+    return impl.couple(p, q, *more, **options)
+
+
+def mec_lower_bound(*marginals: ArrayLike, tol: float = SUM_TOL, profile: bool | None = None) -> tuple[float, str]:
+    """Best certified lower bound on the minimum-entropy coupling of the marginals (bits).
+
+    The maximum of ``H(meet)`` and, when ``profile`` (default: at most 5,000 positive atoms in
+    all), the ``threshold-profile`` bound; returns ``(value, source)``. Any such value can
+    replace ``H(a∧b)`` in an upper bound that needs a LOWER bound on the MEC (math.md §3).
+
+    Examples
+    --------
+    >>> v, src = mec_lower_bound([0.9, 0.05, 0.05], [0.34, 0.33, 0.33])
+    >>> src, v > meet_entropy([0.9, 0.05, 0.05], [0.34, 0.33, 0.33]) + 0.25
+    ('threshold-profile', True)
+    """
+    import numpy as np
+
+    from pidlab._couplings._bounds import best_bound, certified_lower_bounds
+    from pidlab._couplings._meet import check_marginals
+
+    srt = [np.sort(v[v > 0])[::-1] for v in check_marginals(marginals, tol=tol)]
+    return best_bound(certified_lower_bounds(srt, profile=profile))
+
+
+def min_joint_entropy(*args: Any, **kwargs: Any) -> Any:
+    """Bracket ``min H(X1, X2, Y)`` over joints with three given pairwise marginals.
+
+    See :func:`pidlab._couplings._pairwise.min_joint_entropy`.
+    """
+    from pidlab._couplings._pairwise import min_joint_entropy as _impl
+
+    return _impl(*args, **kwargs)
 
 
 @hookimpl
 def pidlab_register_couplings() -> list[type]:
-    return []
+    return [GreedyCoupling, LatticeCoupling, ExactCoupling]

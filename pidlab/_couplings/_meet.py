@@ -32,8 +32,15 @@ def check_marginals(
         )
     out = []
     for i, m in enumerate(marginals):
-        a = check_pmf(m, ndim=None, what=f"marginal {i} (length {np.size(m)})", atol=tol)
-        out.append(a.ravel())
+        what = ("p", "q")[i] if i < 2 else f"marginal {i + 1}"
+        a = check_pmf(m, ndim=None, what=f"{what} (length {np.size(m)})", atol=np.inf).ravel()
+        total = float(a.sum())
+        if abs(total - 1.0) > tol:
+            raise InvalidDistributionError(
+                f"{what} (length {a.size}) sums to {total:.12g}, not 1 (tolerance {tol:g}); divide it by its "
+                "total (v / v.sum()) if it holds counts or weights, or fix it."
+            )
+        out.append(a)
     return out
 
 
