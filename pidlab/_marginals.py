@@ -21,7 +21,6 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from pidlab._distribution import SUM_TOL, _labels_for, check_pmf
-from pidlab._info import entropy
 from pidlab.exceptions import ConvergenceWarning, InconsistentMarginalsError, InvalidDistributionError
 
 __all__ = [
@@ -38,6 +37,9 @@ LN2 = math.log(2.0)
 CONSISTENCY_TOL = 1e-8
 
 _REPAIR_METHODS = ("tv", "kl")
+
+#: Cells of a repaired joint below this mass are set to zero (EM only approaches zeros asymptotically).
+_DUST = 1e-10
 
 
 def _ro(a: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -62,7 +64,7 @@ class ConsistencyReport:
     tv_x2 : float
         Total variation between the ``p(x2)`` implied by ``p(x2,y)`` and by ``p(x1,x2)``.
     violation_l1 : float
-        ``min_r sum_t ||r_t - p_t||_1`` over all non-negative tables ``r[x1,x2,y]``: the smallest
+        ``min_r sum_t ||r_t - p_t||_1`` over all joint distributions ``r[x1,x2,y]``: the smallest
         total L1 change of the three tables that makes them the marginals of one joint, from an
         exact LP (HiGHS), evaluated at the LP's point (so it is an upper bound on the minimum
         up to floating point). Zero iff the triple is realisable.
@@ -406,9 +408,13 @@ class Marginals:
         ``repair`` is True (method ``"tv"``) or a method name, in which case the repaired triple
         and the :class:`RepairResult` are returned.
         """
+        m, res, _ = self._check(repair=repair, tol=tol)
+        return m, res
+
+    def _check(self, *, repair: bool | str, tol: float) -> tuple[Marginals, RepairResult | None, ConsistencyReport]:
         rep = self.consistency(tol)
         if rep.consistent:
-            return self, None
+            return self, None, rep
         if not repair:
             raise InconsistentMarginalsError(
                 rep.summary() + ". The analysis needs marginals of one joint distribution: pass repair=True "
@@ -417,7 +423,8 @@ class Marginals:
                 report=rep,
             )
         method = "tv" if repair is True else str(repair)
-        return (res := self.repair(method=method, tol=tol)).marginals, res
+        res = self.repair(method=method, tol=tol)
+        return res.marginals, res, rep
 
     def repair(self, method: str = "tv", *, tol: float = CONSISTENCY_TOL, weights: Sequence[float] = (1.0, 1.0, 1.0),
                max_iter: int = 20000) -> RepairResult:
@@ -447,7 +454,7 @@ class Marginals:
         >>> m = pidlab.Marginals(np.eye(2) / 2, np.eye(2) / 2, np.eye(2)[::-1] / 2)
         >>> r = m.repair()
         >>> r.marginals.consistency().consistent, round(sum(r.tv.values()), 6)
-        (True, 0.5)
+        (True, 1.0)
         """
         if method not in _REPAIR_METHODS:
             raise InvalidDistributionError(
@@ -466,6 +473,11 @@ class Marginals:
             r = _kl_projection(a, b, c, w / w.sum(), max_iter=max_iter)
         r = np.clip(r, 0.0, None)
         r = r / r.sum()
+        # Masses below _DUST (1e-10) are numerical dust (EM approaches zeros only asymptotically and would
+        # leave subnormal entries that defeat every LP); the repaired tables are the exact marginals
+        # of the cleaned joint, so they stay realisable.
+        r = np.where(r < _DUST, 0.0, r)
+        r = r / r.sum()
         ra, rb, rc = r.sum(axis=1), r.sum(axis=0), r.sum(axis=2)
         new = self._with_tables(ra, rb, rc)
         keys = ("p_x1y", "p_x2y", "p_x1x2")
@@ -474,7 +486,9 @@ class Marginals:
         return RepairResult(marginals=new, method=method, joint=_ro(r), tv=tv, kl=kl, before=before)
 
     # ------------------------------------------------------------------ max entropy
-    def max_entropy_joint(self, *, tol: float = 1e-13, max_iter: int = 100) -> MaxEntResult:
+    def max_entropy_joint(
+        self, *, tol: float = 1e-13, max_iter: int = 30, feasible: ArrayLike | None = None, _checked: bool = False
+    ) -> MaxEntResult:
         """The maximum-entropy joint with these three pairwise marginals, solved exactly.
 
         The support is found first with one LP (cells that some feasible joint puts mass on;
@@ -482,6 +496,16 @@ class Marginals:
         would only approach them asymptotically), then the log-linear dual is solved on that
         support by damped Newton to machine precision. The result carries the marginal
         residual and the duality gap.
+
+        Parameters
+        ----------
+        tol : float
+            Target largest marginal residual of the Newton polish.
+        max_iter : int
+            Newton iterations.
+        feasible : array_like, optional
+            A joint known to have these marginals (for example a repair's joint): its positive
+            cells are in the support without an LP decision.
 
         Raises
         ------
@@ -495,14 +519,15 @@ class Marginals:
         >>> round(m.max_entropy_joint().entropy, 9)     # the uniform table on 8 cells
         3.0
         """
-        rep = self.consistency()
-        if not rep.consistent:
+        rep = None if _checked else self.consistency()
+        if rep is not None and not rep.consistent:
             raise InconsistentMarginalsError(
                 rep.summary() + "; the maximum-entropy joint does not exist. Repair the marginals first "
                 "(Marginals.repair()) or pass repair=True to the analysis.",
                 report=rep,
             )
-        return _max_entropy(*self.tables(), tol=tol, max_iter=max_iter)
+        known = None if feasible is None else np.asarray(feasible, dtype=float) > 0
+        return _max_entropy(*self.tables(), tol=tol, max_iter=max_iter, known_support=known)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -531,7 +556,7 @@ def _rhs(a: NDArray[np.float64], b: NDArray[np.float64], c: NDArray[np.float64])
 def _l1_projection(
     a: NDArray[np.float64], b: NDArray[np.float64], c: NDArray[np.float64]
 ) -> tuple[float, NDArray[np.float64]]:
-    """Minimal total L1 change ``min_{r>=0} ||A r - rhs||_1`` and the minimising r (HiGHS LP)."""
+    """Minimal total L1 change ``min ||A r - rhs||_1`` over joints r (r >= 0, sum 1) and the minimiser (HiGHS LP)."""
     from scipy import sparse
     from scipy.optimize import linprog
 
@@ -541,9 +566,13 @@ def _l1_projection(
     rhs = _rhs(a, b, c)
     m, n = A.shape
     eye = sparse.identity(m, format="csr")
-    A_eq = sparse.hstack([A, eye, -eye], format="csr")
+    A_eq = sparse.vstack([
+        sparse.hstack([A, eye, -eye], format="csr"),
+        sparse.hstack([sparse.csr_matrix(np.ones((1, n))), sparse.csr_matrix((1, 2 * m))], format="csr"),
+    ], format="csr")
+    rhs1 = np.concatenate([rhs, [1.0]])  # r is a probability table
     cost = np.concatenate([np.zeros(n), np.ones(2 * m)])
-    res = linprog(cost, A_eq=A_eq, b_eq=rhs, bounds=(0, None), method="highs",
+    res = linprog(cost, A_eq=A_eq, b_eq=rhs1, bounds=(0, None), method="highs",
                   options={"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10})
     if res.status != 0 or res.x is None:  # pragma: no cover - HiGHS failure on a bounded feasible LP
         from pidlab.exceptions import SolverError
@@ -619,20 +648,62 @@ def _support_lp(
     cost = np.concatenate([np.zeros(k), -np.ones(k), [0.0]])
     bounds = [(0, None)] * k + [(0, 1)] * k + [(0, 1e9)]
     res = linprog(cost, A_ub=A_ub, b_ub=np.zeros(k), A_eq=A_eq, b_eq=np.zeros(m), bounds=bounds, method="highs")
-    if res.status != 0 or res.x is None:  # pragma: no cover
-        from pidlab.exceptions import SolverError
-
-        raise SolverError(f"the support LP of the maximum-entropy joint failed (HiGHS: {res.message}).")
+    if res.status != 0 or res.x is None or not (res.x[k : 2 * k] > 0.5).any():
+        return _support_iterative(A, rhs, cells, cand)
     z = res.x[k : 2 * k]
     out = np.zeros(cand.size, dtype=bool)
     out[cells[z > 0.5]] = True
     return out.reshape(cand.shape)
 
 
+def _newton_step(H: NDArray[np.float64], grad: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Solve ``H step = -grad`` for the singular PSD Hessian: ridge Cholesky, eigh as a fallback."""
+    from scipy.linalg import LinAlgError, cho_factor, cho_solve
+
+    lam = 1e-13 * float(np.abs(np.diag(H)).max() or 1.0)
+    try:
+        f = cho_factor(H + lam * np.eye(H.shape[0]), lower=True, check_finite=False)
+        step = -cho_solve(f, grad, check_finite=False)
+        if np.all(np.isfinite(step)):
+            return step
+    except LinAlgError:
+        pass
+    w, V = np.linalg.eigh(H)
+    keepw = w > w.max() * 1e-15
+    return -(V[:, keepw] @ ((V[:, keepw].T @ grad) / w[keepw]))
+
+
+def _support_iterative(A: Any, rhs: NDArray[np.float64], cells: NDArray[np.intp], cand: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Fallback support detection: repeatedly maximise the mass on cells not yet known to be supported."""
+    from scipy.optimize import linprog
+
+    from pidlab.exceptions import SolverError
+
+    k = cells.size
+    known = np.zeros(k, dtype=bool)
+    for _ in range(k + 1):
+        cost = np.where(known, 0.0, -1.0)
+        res = linprog(cost, A_eq=A, b_eq=rhs, bounds=(0, None), method="highs")
+        if res.status != 0 or res.x is None:
+            raise SolverError(
+                f"the support LP of the maximum-entropy joint failed (HiGHS: {res.message}); the tables are "
+                "probably badly scaled (entries near 1e-300?) or not realisable. Set tiny entries to zero, renormalise, "
+                "and check Marginals.consistency()."
+            )
+        new = (~known) & (res.x > 1e-13)
+        if not new.any():
+            break
+        known |= new
+    out = np.zeros(cand.size, dtype=bool)
+    out[cells[known]] = True
+    return out.reshape(cand.shape)
+
+
 def _max_entropy(
-    a: NDArray[np.float64], b: NDArray[np.float64], c: NDArray[np.float64], *, tol: float = 1e-13, max_iter: int = 100
+    a: NDArray[np.float64], b: NDArray[np.float64], c: NDArray[np.float64], *, tol: float = 1e-13,
+    max_iter: int = 30, known_support: NDArray[np.bool_] | None = None, ipf_sweeps: int = 3000,
 ) -> MaxEntResult:
-    """Maximum-entropy joint under three consistent pairwise marginals (support LP + dual Newton)."""
+    """Maximum-entropy joint under three consistent pairwise marginals (support LP, IPF, dual Newton)."""
     import warnings
 
     n1, ny = a.shape
@@ -640,8 +711,13 @@ def _max_entropy(
     # Cells forced to zero by a zero marginal entry.
     cand = (c[:, :, None] > 0) & (a[:, None, :] > 0) & (b[None, :, :] > 0)
     # Structural zeros (cells every feasible joint leaves empty although no marginal is zero there)
-    # are found by one LP; IPF would only approach them asymptotically.
-    support = _support_lp(a, b, c, cand)
+    # are found by one LP; IPF would only approach them asymptotically. Cells where a known
+    # feasible joint is positive are in the support without asking the LP.
+    known = cand & known_support if known_support is not None else np.zeros_like(cand)
+    if known.sum() == cand.sum():
+        support = cand.copy()
+    else:
+        support = _support_lp(a, b, c, cand) | known
     cells = np.flatnonzero(support.ravel())
     A = _constraint_matrix(n1, n2, ny)[:, cells].tocsr()
     rhs = _rhs(a, b, c)
@@ -649,66 +725,74 @@ def _max_entropy(
     A = A[keep]
     rhs = rhs[keep]
     At = A.T.tocsr()
-    # Start from IPF on the support (a few sweeps) for a good initial point.
+    # Warm start: IPF on the support (stays in the log-linear family, so log r = A^T theta exactly).
     r3 = np.where(support, 1.0, 0.0)
     r3 /= r3.sum()
-    for _ in range(50):
+    for sweep in range(ipf_sweeps):
         for ax, tgt in ((2, c), (1, a), (0, b)):
             s = r3.sum(axis=ax)
             with np.errstate(divide="ignore", invalid="ignore"):
                 f = np.where(s > 0, tgt / s, 0.0)
             r3 = r3 * np.expand_dims(f, ax)
-    r = r3.ravel()[cells]
-    r = np.clip(r, 1e-300, None)
-    # theta such that log r = A^T theta (least squares fit of the IPF point's log-linear form)
-    Ad = A.toarray()
-    theta = np.linalg.lstsq(Ad.T, np.log(r), rcond=None)[0]
+        if sweep % 25 == 24:
+            res = max(float(np.abs(r3.sum(2) - c).max()), float(np.abs(r3.sum(1) - a).max()))
+            if res < 1e-10:
+                break
+    r = np.clip(r3.ravel()[cells], 1e-300, None)
+    from scipy.sparse.linalg import lsqr
+
+    theta = lsqr(At, np.log(r), atol=1e-15, btol=1e-15, iter_lim=20000)[0]
 
     def dual(th: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
         eta = At @ th
-        mx = eta.max()
-        if mx > 700:
-            return math.inf, np.exp(eta - mx)
+        if eta.max() > 700:
+            return math.inf, np.exp(np.minimum(eta, 700))
         rr = np.exp(eta)
         return float(rr.sum() - th @ rhs), rr
 
     g, r = dual(theta)
     it = 0
+    history: list[float] = []
     for it in range(1, max_iter + 1):
         grad = A @ r - rhs
-        if np.abs(grad).max() <= tol:
-            break
-        H = (Ad * r) @ Ad.T
+        history.append(float(np.abs(grad).max()))
+        if history[-1] <= tol or (len(history) > 6 and history[-1] > 0.5 * history[-6]):
+            break  # converged, or no longer making progress (floating-point floor)
+        H = (A.multiply(r[None, :]) @ At).toarray()
         # Minimum-norm Newton step (H is singular: the constraints are linearly dependent).
-        w, V = np.linalg.eigh(H)
-        keepw = w > w.max() * 1e-13
-        step = -(V[:, keepw] @ ((V[:, keepw].T @ grad) / w[keepw]))
+        step = _newton_step(H, grad)
         t = 1.0
         dec = float(grad @ step)
-        while t > 1e-12:
+        ok = False
+        while t > 1e-10:
             g_new, r_new = dual(theta + t * step)
-            if g_new <= g + 1e-4 * t * dec:
+            if g_new <= g + 1e-4 * t * dec or np.abs(A @ r_new - rhs).max() < np.abs(grad).max():
+                ok = True
                 break
             t *= 0.5
-        else:
+        if not ok:
             break
         theta = theta + t * step
         g, r = g_new, r_new
+    # Remove any component of theta in the null space of A^T (it does not change r, but a ridge step
+    # can make it large, and it enters the certificate through theta . rhs): least-squares
+    # refit from zero (lsqr returns the minimum-norm solution).
+    theta_mn = lsqr(At, np.log(r), atol=1e-16, btol=1e-16, iter_lim=50000)[0]
+    g_mn, r_mn = dual(theta_mn)
+    if np.abs(A @ r_mn - rhs).max() <= max(np.abs(A @ r - rhs).max() * 1.01, 1e-15):
+        theta, r = theta_mn, r_mn
     grad = A @ r - rhs
     residual = float(np.abs(grad).max())
     if residual > 1e-9:
         warnings.warn(
             f"the maximum-entropy joint reached marginal residual {residual:.2e} after {it} Newton steps "
-            "(recorded on the result).",
+            "(recorded on the result; the entropy bound used is the certified dual value).",
             ConvergenceWarning,
             stacklevel=3,
         )
     joint = np.zeros(n1 * n2 * ny)
     joint[cells] = r
     joint = joint.reshape(n1, n2, ny)
-    # H(r(theta)) with log r = A^T theta exactly: H = -sum r log r (nats); dual value = sum r - theta.rhs,
-    # an upper bound on the maximum entropy (nats) plus 1 - ... : max H <= sum exp(A^T th - 1) - th.rhs' with
-    # the shift th -> th + e on a normalisation row; we use the exact form below.
     # Certificate (nats). For any theta, weak duality gives, for every feasible r',
     #   H(r') <= U(theta) = sum_c exp(eta_c - 1) - theta'.rhs   with eta = A^T theta' ,
     # since -x log x <= exp(eta - 1) - x eta. Take theta' = theta + v with v = 1 on the kept

@@ -1,0 +1,19 @@
+"""Semi-supervised interaction analysis: synergy bounds from unimodal labels and unlabelled pairs.
+
+:func:`synergy_bounds` works from the three pairwise tables (a :class:`pidlab.Marginals`);
+:func:`estimate` works from raw samples (discretise, estimate the tables, bound).
+"""
+
+from __future__ import annotations
+
+from pidlab.bounds._synergy import C_DISAGREEMENT, SynergyBounds, synergy_bounds
+
+__all__ = ["SynergyBounds", "synergy_bounds", "C_DISAGREEMENT", "estimate", "EstimateResult"]
+
+
+def __getattr__(name: str):  # noqa: ANN202 - lazy: estimate pulls in the discretizers
+    if name in ("estimate", "EstimateResult"):
+        from pidlab.bounds import _estimate
+
+        return getattr(_estimate, name)
+    raise AttributeError(f"module 'pidlab.bounds' has no attribute {name!r}")

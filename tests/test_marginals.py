@@ -1,0 +1,154 @@
+"""Tests of pidlab.Marginals: validation, consistency report, repair, maximum-entropy joint."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+
+import pidlab
+from pidlab import ConsistencyReport, Marginals
+from pidlab.exceptions import InconsistentMarginalsError, InvalidDistributionError
+
+
+def _rand(shape: tuple[int, int, int], seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).dirichlet(np.ones(int(np.prod(shape)))).reshape(shape)
+
+
+def test_attributes_read_only_and_shapes() -> None:
+    p = _rand((3, 4, 2), 0)
+    m = Marginals(p.sum(1), p.sum(0), p.sum(2), labels=(list("abc"), None, ["n", "y"]), names=("L", "R", "T"))
+    assert m.shape == (3, 4, 2)
+    assert m.p_x1y.shape == (3, 2) and m.p_x2y.shape == (4, 2) and m.p_x1x2.shape == (3, 4)
+    np.testing.assert_allclose(m.p_x1y, p.sum(1))
+    with pytest.raises(ValueError):
+        m.p_x1y[0, 0] = 1.0
+    assert m.labels[0] == ("a", "b", "c") and m.names == ("L", "R", "T")
+    assert "target T:2" in repr(m)
+    json.dumps(m.to_dict())
+
+
+@pytest.mark.parametrize(
+    "tables, match",
+    [
+        ((np.full((2, 2), 0.25), np.full((2, 3), 1 / 6), np.full((2, 2), 0.25)), "target columns"),
+        ((np.full((2, 2), 0.25), np.full((2, 2), 0.25), np.full((3, 2), 1 / 6)), r"must have shape \(2, 2\)"),
+        ((np.full((2, 2), 0.3), np.full((2, 2), 0.25), np.full((2, 2), 0.25)), "sums to"),
+        ((np.array([[0.5, np.nan], [0.5, 0]]), np.full((2, 2), 0.25), np.full((2, 2), 0.25)), "NaN"),
+        ((np.full((2, 2, 1), 0.25), np.full((2, 2), 0.25), np.full((2, 2), 0.25)), "2 dimensions"),
+    ],
+)
+def test_validation_errors(tables: tuple, match: str) -> None:
+    with pytest.raises(InvalidDistributionError, match=match):
+        Marginals(*tables)
+
+
+def test_consistency_of_a_joint() -> None:
+    m = Marginals.from_joint(_rand((3, 3, 3), 1))
+    r = m.consistency()
+    assert isinstance(r, ConsistencyReport)
+    assert r.consistent and r.violation_l1 < 1e-9 and r.max_tv < 1e-12
+    json.dumps(r.to_dict())
+    assert "consistent" in r._repr_html_()
+
+
+def test_singleton_disagreement_measured_in_tv() -> None:
+    p = _rand((2, 3, 2), 2)
+    a, b, c = p.sum(1), p.sum(0), p.sum(2)
+    b2 = b.copy()
+    b2[:, 0] *= 0.5
+    b2 /= b2.sum()
+    r = Marginals(a, b2, c).consistency()
+    assert not r.singletons_agree and not r.realisable
+    assert r.tv_y == pytest.approx(0.5 * np.abs(a.sum(0) - b2.sum(0)).sum())
+    assert r.tv_x2 == pytest.approx(0.5 * np.abs(b2.sum(1) - c.sum(0)).sum())
+    assert r.tv_x1 == pytest.approx(0.0, abs=1e-15)
+    assert "disagree" in r.summary()
+
+
+def test_unrealisable_singleton_consistent_bits() -> None:
+    """x1 = x2, x2 = y, x1 != y on bits: singletons agree, no joint exists."""
+    eq = np.eye(2) / 2
+    ne = eq[::-1]
+    m = Marginals(ne, eq, eq)  # p(x1,y): x1 != y ; p(x2,y): x2 = y ; p(x1,x2): x1 = x2
+    r = m.consistency()
+    assert r.singletons_agree and not r.realisable and not r.consistent
+    # brute force the minimal total L1 change over a grid of joints: the LP must not exceed it
+    best = np.inf
+    for w in itertools.product(range(5), repeat=8):  # joints on the grid of quarters
+        if sum(w) != 4:
+            continue
+        q = np.array(w, dtype=float).reshape(2, 2, 2) / 4
+        v = np.abs(q.sum(1) - ne).sum() + np.abs(q.sum(0) - eq).sum() + np.abs(q.sum(2) - eq).sum()
+        best = min(best, v)
+    assert r.violation_l1 <= best + 1e-9
+    assert r.violation_l1 > 0.5
+    with pytest.raises(InconsistentMarginalsError, match="repair") as ei:
+        m.check()
+    assert ei.value.report.violation_l1 == pytest.approx(r.violation_l1)
+    with pytest.raises(InconsistentMarginalsError):
+        m.max_entropy_joint()
+
+
+@pytest.mark.parametrize("method", ["tv", "kl"])
+def test_repair_returns_realisable_triple_and_distance(method: str) -> None:
+    p = _rand((3, 3, 2), 3)
+    a, b, c = p.sum(1), p.sum(0), p.sum(2)
+    rng = np.random.default_rng(0)
+    noisy = [t + 0.02 * rng.random(t.shape) for t in (a, b, c)]
+    noisy = [t / t.sum() for t in noisy]
+    m = Marginals(*noisy)
+    assert not m.consistency().consistent
+    res = m.repair(method=method)
+    fixed = res.marginals
+    assert fixed.consistency().consistent
+    # the joint realises the repaired tables
+    np.testing.assert_allclose(res.joint.sum(1), fixed.p_x1y, atol=1e-12)
+    np.testing.assert_allclose(res.joint.sum(2), fixed.p_x1x2, atol=1e-12)
+    for k, g, n in zip(("p_x1y", "p_x2y", "p_x1x2"), noisy, fixed.tables()):
+        assert res.tv[k] == pytest.approx(0.5 * np.abs(g - n).sum(), abs=1e-12)
+        assert res.kl[k] >= 0
+    assert 0 < res.max_tv < 0.1
+    if method == "tv":
+        # LP optimality: total L1 change no larger than the change to the true p's marginals
+        true_change = sum(np.abs(g - t).sum() for g, t in zip(noisy, (a, b, c)))
+        assert 2 * sum(res.tv.values()) <= true_change + 1e-9
+    json.dumps(res.to_dict())
+    out, rr = m.check(repair=method)
+    assert rr is not None and rr.method == method
+
+
+def test_repair_bad_method_and_weights() -> None:
+    m = Marginals.from_joint(_rand((2, 2, 2), 4))
+    with pytest.raises(InvalidDistributionError, match="method"):
+        m.repair(method="l2")
+    with pytest.raises(InvalidDistributionError, match="weights"):
+        m.repair(method="kl", weights=(1, -1, 1))
+    same, rr = m.check()
+    assert same is m and rr is None
+
+
+def test_max_entropy_certificate_and_xor() -> None:
+    me = Marginals.from_joint(pidlab.examples.get("xor")).max_entropy_joint()
+    np.testing.assert_allclose(me.joint, np.full((2, 2, 2), 1 / 8), atol=1e-14)
+    assert me.entropy == pytest.approx(3.0, abs=1e-12)
+    assert me.entropy_upper >= me.entropy - 1e-12
+    json.dumps(me.to_dict())
+
+
+def test_max_entropy_is_maximal_against_random_feasible_points() -> None:
+    """Other feasible joints (the true p, and mixtures with it) never have higher entropy."""
+    from pidlab._info import entropy
+
+    for seed in range(5):
+        p = _rand((3, 2, 3), 10 + seed)
+        me = Marginals.from_joint(p).max_entropy_joint()
+        assert entropy(p) <= me.entropy_upper + 1e-12
+        assert me.entropy <= me.entropy_upper + 1e-12
+        for t in (0.3, 0.7):
+            assert entropy(t * p + (1 - t) * me.joint) <= me.entropy_upper + 1e-12
+        np.testing.assert_allclose(me.joint.sum(2), p.sum(2), atol=1e-12)
+        np.testing.assert_allclose(me.joint.sum(1), p.sum(1), atol=1e-12)
+        np.testing.assert_allclose(me.joint.sum(0), p.sum(0), atol=1e-12)
