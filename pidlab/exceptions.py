@@ -14,6 +14,8 @@ __all__ = [
     "UnknownNameError",
     "SolverError",
     "NotFittedError",
+    "InvalidStudyError",
+    "MissingDependencyError",
     "ProblemTooLargeError",
     "PluginValidationError",
     "PidlabWarning",
@@ -59,6 +61,14 @@ class SolverError(PidlabError, RuntimeError):
 
 class ProblemTooLargeError(PidlabError, ValueError):
     """An exact (exponential-time) method was asked for an instance above its size limit."""
+
+
+class InvalidStudyError(PidlabError, ValueError):
+    """A study parameter is out of range (sizes, counts, noise levels, chunk sizes, options)."""
+
+
+class MissingDependencyError(PidlabError, ImportError):
+    """An optional dependency needed for the requested feature is not installed."""
 
 
 class NotFittedError(PidlabError, ValueError, AttributeError):

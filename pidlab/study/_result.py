@@ -1,0 +1,371 @@
+"""The result of a comparative study: a tidy table, summaries, export and a figure helper."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from pidlab.study._families import InvalidStudyError, MissingDependencyError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+__all__ = ["StudyResult", "StudySummary", "ATOM_COLUMNS", "FLOAT_COLUMNS"]
+
+ATOM_COLUMNS = ("R", "U1", "U2", "S")
+FLOAT_COLUMNS = ("R", "U1", "U2", "S", "net", "I_x1y", "I_x2y", "I_x1x2y", "gap")
+#: Columns after the family parameters, in table order.
+TAIL_COLUMNS = ("shape", "target", "measure", "solver", "batched", "status", "R", "U1", "U2", "S", "net",
+                "net_kind", "I_x1y", "I_x2y", "I_x1x2y", "gap", "error")
+STAT_NAMES = ("mean", "std", "min", "q05", "q25", "median", "q75", "q95", "max")
+
+
+def _py(v: Any) -> Any:
+    """Plain JSON-ready Python value (NaN -> None)."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+@dataclass(frozen=True, eq=False)
+class StudySummary:
+    """Per-(measure, solver) statistics of a study, in bits.
+
+    ``groups`` maps ``"measure"`` (or ``"measure/solver"`` when several BROJA solvers were run)
+    to a dict with ``n`` (rows), ``n_ok`` (rows without error), ``status`` (counts per status),
+    ``max_gap`` and, for each of R, U1, U2, S, net, the statistics ``mean, std, min, q05, q25,
+    median, q75, q95, max`` over the rows where the quantity is defined (None if none is).
+    """
+
+    target: str
+    groups: dict[str, dict[str, Any]]
+    units: str = "bits"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"target": self.target, "units": self.units, "groups": self.groups}
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per group, columns ``n, n_ok, <atom>_<stat>, ..., status``."""
+        pd = _pandas()
+        recs = []
+        for g, d in self.groups.items():
+            rec: dict[str, Any] = {"group": g, "n": d["n"], "n_ok": d["n_ok"], "max_gap": d["max_gap"]}
+            for q in (*ATOM_COLUMNS, "net"):
+                for s in STAT_NAMES:
+                    rec[f"{q}_{s}"] = (d[q] or {}).get(s) if d[q] else None
+            rec["status"] = ", ".join(f"{k}: {v}" for k, v in d["status"].items())
+            recs.append(rec)
+        return pd.DataFrame.from_records(recs).set_index("group")
+
+    def table(self) -> str:
+        """Plain-text table: mean [q05, q95] of each atom per measure, and status counts."""
+        head = f"{'measure':<16}{'n':>7}" + "".join(f"{a:>26}" for a in (*ATOM_COLUMNS, "net")) + "  status"
+        lines = [f"Comparative study, target {self.target}: mean [5%, 95%] of each quantity, {self.units}", head]
+        for g, d in self.groups.items():
+            cells = []
+            for q in (*ATOM_COLUMNS, "net"):
+                st = d[q]
+                cells.append(f"{'—':>26}" if not st else f"{st['mean']:>10.6f} [{st['q05']:.4f}, {st['q95']:.4f}]".rjust(26))
+            status = ", ".join(f"{k}={v}" for k, v in d["status"].items())
+            lines.append(f"{g:<16}{d['n']:>7}" + "".join(cells) + f"  {status}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def __repr__(self) -> str:
+        return f"<StudySummary target={self.target!r}, groups={list(self.groups)}, {self.units}>"
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        rows = []
+        for g, d in self.groups.items():
+            cells = "".join(
+                "<td>—</td>" if not d[q] else f"<td>{d[q]['mean']:.6f} [{d[q]['q05']:.4f}, {d[q]['q95']:.4f}]</td>"
+                for q in (*ATOM_COLUMNS, "net")
+            )
+            st = ", ".join(f"{e(str(k))}: {v}" for k, v in d["status"].items())
+            rows.append(f"<tr><td>{e(g)}</td><td>{d['n']}</td>{cells}<td>{st}</td></tr>")
+        heads = "".join(f"<th>{q}</th>" for q in (*ATOM_COLUMNS, "net"))
+        return (f"<div class='pidlab-study-summary'><b>Study summary</b>, target {e(self.target)}, "
+                f"mean [5%, 95%] in {self.units}<table><tr><th>measure</th><th>n</th>{heads}<th>status</th></tr>"
+                + "".join(rows) + "</table></div>")
+
+
+@dataclass(frozen=True, eq=False)
+class StudyResult:
+    """Results of :func:`pidlab.study.run_study`: one row per (distribution, measure[, solver]).
+
+    Attributes
+    ----------
+    spec : dict
+        The study specification (family, measures, solvers, batch): the same spec gives the same
+        table, bit for bit, whatever the executor and chunking.
+    columns : dict of str -> ndarray
+        The tidy table, column-wise (read-only arrays). Columns: ``item`` (index in the family),
+        ``family``, the family parameters (e.g. ``alpha, seed`` or ``gate, noise``), ``shape``
+        (``"2x2x2"``), ``target``, ``measure``, ``solver`` (``""`` for closed forms),
+        ``batched`` (solved by :func:`pidlab.decompose_many`), ``status`` (a
+        :class:`pidlab.Status` value, ``"closed-form"``, or ``"error"``), ``R, U1, U2, S``
+        (bits; NaN where the measure does not define them), ``net`` and ``net_kind`` (WMS and
+        CI), ``I_x1y, I_x2y, I_x1x2y``, ``gap`` (certified bracket width, bits; NaN for closed
+        forms), ``error`` (the message of a failure, ``""`` if none).
+    target : str
+        Name of the target variable.
+    executor : str
+        How it ran (not part of the result's identity).
+    n_chunks, chunk_size : int
+    elapsed : float
+        Wall-clock seconds of the run.
+    notes : tuple of str
+        Errors and non-optimal statuses, counted.
+    """
+
+    spec: dict[str, Any]
+    columns: dict[str, np.ndarray]
+    target: str = "Y"
+    executor: str = "local"
+    n_chunks: int = 1
+    chunk_size: int = 0
+    elapsed: float = 0.0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    units: str = "bits"
+
+    # ------------------------------------------------------------------ basic views
+    def __len__(self) -> int:
+        return int(self.columns["item"].shape[0])
+
+    @property
+    def column_names(self) -> list[str]:
+        return list(self.columns)
+
+    @property
+    def n_items(self) -> int:
+        """Number of distributions in the study."""
+        return int(self.spec.get("n_items", len(np.unique(self.columns["item"]))))
+
+    def column(self, name: str) -> np.ndarray:
+        """One column of the table (read-only array)."""
+        if name not in self.columns:
+            from pidlab.exceptions import UnknownNameError
+
+            raise UnknownNameError(f"no column {name!r} in this study's table; it has {', '.join(self.column_names)}.")
+        return self.columns[name]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The table as a list of plain dicts (NaN -> None)."""
+        cols = list(self.columns.items())
+        return [{k: _py(v[i]) for k, v in cols} for i in range(len(self))]
+
+    def select(self, **equal: Any) -> StudyResult:
+        """The rows whose columns equal the given values, e.g. ``select(measure="broja", gate="xor")``.
+
+        A list or tuple value keeps rows equal to any of its elements.
+        """
+        mask = np.ones(len(self), dtype=bool)
+        for k, v in equal.items():
+            col = self.column(k)
+            vals = list(v) if isinstance(v, (list, tuple, set)) else [v]
+            mask &= np.isin(col, np.asarray(vals, dtype=col.dtype)) if col.dtype != object else np.array(
+                [x in vals for x in col], dtype=bool)
+        cols = {}
+        for k, v in self.columns.items():
+            a = v[mask]
+            a.setflags(write=False)
+            cols[k] = a
+        return StudyResult(dict(self.spec, selection={k: _jsonable(v) for k, v in equal.items()}), cols, self.target,
+                           self.executor, self.n_chunks, self.chunk_size, self.elapsed, self.notes, self.units)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The tidy table as a pandas DataFrame (needs pandas: ``pip install pandas``)."""
+        pd = _pandas()
+        return pd.DataFrame({k: v.copy() for k, v in self.columns.items()})
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: spec, target, units, run metadata, notes, rows and the summary."""
+        return {
+            "spec": self.spec,
+            "target": self.target,
+            "units": self.units,
+            "executor": self.executor,
+            "n_chunks": self.n_chunks,
+            "chunk_size": self.chunk_size,
+            "elapsed": self.elapsed,
+            "notes": list(self.notes),
+            "columns": self.column_names,
+            "rows": self.rows(),
+            "summary": self.summary().to_dict(),
+        }
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), **kwargs)
+
+    def digest(self) -> str:
+        """SHA-256 of the table's content (bit-exact floats): equal digests = identical tables.
+
+        Run metadata (executor, chunking, time) is not part of it.
+        """
+        h = hashlib.sha256()
+        for k, v in self.columns.items():
+            h.update(k.encode())
+            if v.dtype == object:
+                h.update("\x1f".join(map(str, v.tolist())).encode())
+            else:
+                h.update(str(v.dtype).encode())
+                h.update(np.ascontiguousarray(v).tobytes())
+        return h.hexdigest()
+
+    def save(self, path: str | Path) -> Path:
+        """Write the table to ``.csv`` (one row per (distribution, measure); NaN as empty) or the
+        whole result to ``.json`` (:meth:`to_dict`)."""
+        p = Path(path)
+        suffix = p.suffix.lower()
+        if suffix == ".json":
+            p.write_text(json.dumps(self.to_dict(), indent=1))
+        elif suffix == ".csv":
+            with p.open("w", newline="") as fh:
+                w = csv.writer(fh)
+                w.writerow(self.column_names)
+                cols = list(self.columns.values())
+                for i in range(len(self)):
+                    w.writerow(["" if (isinstance(x, float) and math.isnan(x)) else (repr(x) if isinstance(x, float) else x)
+                                for x in (_py(c[i]) if _py(c[i]) is not None else float("nan") for c in cols)])
+        else:
+            raise InvalidStudyError(f"cannot save a study to {p.name!r}: use a .csv (the table) or .json (everything) path.")
+        return p
+
+    # ------------------------------------------------------------------ summary
+    def _groups(self) -> list[tuple[str, np.ndarray]]:
+        """(name, row mask) per measure; per (measure, solver) when solvers were named explicitly."""
+        measures = self.columns["measure"]
+        solvers = self.columns["solver"]
+        split = self.spec.get("solvers") is not None
+        uses = set(self.spec.get("solver_measures", []))
+        out = []
+        for m in dict.fromkeys(measures.tolist()):
+            sel_m = measures == m
+            if split and m in uses:
+                for s in dict.fromkeys(solvers[sel_m].tolist()):
+                    out.append((f"{m}/{s}", sel_m & (solvers == s)))
+            else:
+                out.append((m, sel_m))
+        return out
+
+    def summary(self) -> StudySummary:
+        """Mean, std, quantiles (5, 25, 50, 75, 95 %), min and max of each atom per measure, and
+        the count of each status (bits)."""
+        groups: dict[str, dict[str, Any]] = {}
+        status = self.columns["status"]
+        for g, mask in self._groups():
+            d: dict[str, Any] = {"n": int(mask.sum()), "n_ok": int(np.sum(mask & (status != "error")))}
+            d["status"] = dict(sorted(Counter(status[mask].tolist()).items()))
+            gaps = self.columns["gap"][mask]
+            gaps = gaps[np.isfinite(gaps)]
+            d["max_gap"] = float(gaps.max()) if gaps.size else None
+            for q in (*ATOM_COLUMNS, "net"):
+                v = self.columns[q][mask]
+                v = v[np.isfinite(v)]
+                if v.size == 0:
+                    d[q] = None
+                    continue
+                qs = np.quantile(v, [0.05, 0.25, 0.5, 0.75, 0.95])
+                d[q] = {"mean": float(v.mean()), "std": float(v.std()), "min": float(v.min()),
+                        "q05": float(qs[0]), "q25": float(qs[1]), "median": float(qs[2]), "q75": float(qs[3]),
+                        "q95": float(qs[4]), "max": float(v.max())}
+            groups[g] = d
+        return StudySummary(self.target, groups, self.units)
+
+    # ------------------------------------------------------------------ figure
+    def plot(self, x: str | None = None, *, atoms: tuple[str, ...] = ATOM_COLUMNS, measures: list[str] | None = None,
+             figsize: tuple[float, float] | None = None) -> Figure:
+        """A matplotlib figure with one panel per atom (bits), measures side by side.
+
+        ``x=None``: box plots of each atom's distribution over the study, one box per measure.
+        ``x="noise"`` (any numeric family parameter): the mean of each atom against ``x``, one
+        line per measure (select one gate first, e.g. ``res.select(gate="xor").plot(x="noise")``).
+        Measures without the atom (WMS, CI: net quantities) are left out of that panel; pass
+        ``atoms=("net",)`` to plot them.
+        """
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError:
+            raise MissingDependencyError("plotting needs matplotlib: pip install matplotlib (or 'pidlab[lab]').") from None
+        meas = measures or list(dict.fromkeys(self.columns["measure"].tolist()))
+        if x is not None:
+            col = self.column(x)
+            if col.dtype.kind not in "fiu":
+                raise InvalidStudyError(f"x={x!r} is not a numeric column; use a family parameter such as 'noise'.")
+        fig, axes = plt.subplots(1, len(atoms), figsize=figsize or (3.2 * len(atoms), 3.2), squeeze=False,
+                                 layout="constrained")
+        for ax, atom in zip(axes[0], atoms):
+            vals = self.column(atom)
+            if x is None:
+                data, labels = [], []
+                for m in meas:
+                    v = vals[(self.columns["measure"] == m)]
+                    v = v[np.isfinite(v)]
+                    if v.size:
+                        data.append(v)
+                        labels.append(m)
+                if data:
+                    ax.boxplot(data, tick_labels=labels, showfliers=False)
+            else:
+                xs = self.column(x)
+                for m in meas:
+                    sel = (self.columns["measure"] == m) & np.isfinite(vals)
+                    if not sel.any():
+                        continue
+                    ux = np.unique(xs[sel])
+                    ax.plot(ux, [vals[sel & (xs == u)].mean() for u in ux], marker="o", ms=3, label=m)
+                ax.set_xlabel(x)
+                ax.legend(fontsize="small")
+            ax.set_title(f"{atom} (bits)" if atom != "net" else "net (bits; WMS = S-R, CI = R-S)")
+            ax.grid(alpha=0.3)
+        fig.suptitle(f"target {self.target}; {self.n_items} distributions")
+        return fig
+
+    # ------------------------------------------------------------------ display
+    def __str__(self) -> str:
+        return (f"StudyResult: {self.n_items} distributions x {len(self.spec.get('measures', []))} measures = "
+                f"{len(self)} rows (family {self.spec.get('family', {}).get('family')}), target {self.target}, bits; "
+                f"executor {self.executor}, {self.n_chunks} chunk(s), {self.elapsed:.3g} s\n" + self.summary().table()
+                + "".join(f"\nnote: {n}" for n in self.notes))
+
+    def __repr__(self) -> str:
+        return (f"<StudyResult {len(self)} rows, family={self.spec.get('family', {}).get('family')!r}, "
+                f"measures={self.spec.get('measures')}, target={self.target!r}>")
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        notes = "".join(f"<li>{e(n)}</li>" for n in self.notes)
+        return (f"<div class='pidlab-study'><p><b>Comparative study</b>: {self.n_items} distributions "
+                f"(family {e(str(self.spec.get('family', {}).get('family')))}) x measures "
+                f"{e(', '.join(self.spec.get('measures', [])))}: {len(self)} rows; executor {e(self.executor)}, "
+                f"{self.n_chunks} chunk(s), {self.elapsed:.3g} s</p>"
+                + self.summary()._repr_html_() + (f"<ul>{notes}</ul>" if notes else "") + "</div>")
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, (list, tuple, set)):
+        return [_py(x) for x in v]
+    return _py(v)
+
+
+def _pandas() -> Any:
+    try:
+        import pandas as pd
+    except ImportError:
+        raise MissingDependencyError("this view needs pandas: pip install pandas (or 'pidlab[ml]').") from None
+    return pd
