@@ -411,8 +411,33 @@ class Marginals:
         m, res, _ = self._check(repair=repair, tol=tol)
         return m, res
 
-    def _check(self, *, repair: bool | str, tol: float) -> tuple[Marginals, RepairResult | None, ConsistencyReport]:
-        rep = self.consistency(tol)
+    def _report_from_joint(self, joint: ArrayLike, tol: float) -> ConsistencyReport | None:
+        """A consistency report certified by a joint known to realise the tables, or None.
+
+        The L1 distance between the joint's pairwise marginals and the tables is an upper bound
+        on ``violation_l1``; when it is within ``tol`` the LP of :meth:`consistency` is not needed.
+        """
+        r = np.asarray(joint, dtype=float)
+        a, b, c = self.tables()
+        if r.shape != self.shape or not np.all(np.isfinite(r)) or (r < 0).any():
+            return None
+        viol = float(np.abs(r.sum(1) - a).sum() + np.abs(r.sum(0) - b).sum() + np.abs(r.sum(2) - c).sum())
+        if viol > tol:
+            return None
+        tv_y = 0.5 * float(np.abs(a.sum(0) - b.sum(0)).sum())
+        tv_x1 = 0.5 * float(np.abs(a.sum(1) - c.sum(1)).sum())
+        tv_x2 = 0.5 * float(np.abs(b.sum(1) - c.sum(0)).sum())
+        return ConsistencyReport(
+            tv_y=tv_y, tv_x1=tv_x1, tv_x2=tv_x2, violation_l1=viol,
+            singletons_agree=max(tv_y, tv_x1, tv_x2) <= tol, realisable=True, tol=float(tol),
+        )
+
+    def _check(
+        self, *, repair: bool | str, tol: float, joint: ArrayLike | None = None
+    ) -> tuple[Marginals, RepairResult | None, ConsistencyReport]:
+        rep = self._report_from_joint(joint, tol) if joint is not None else None
+        if rep is None:
+            rep = self.consistency(tol)
         if rep.consistent:
             return self, None, rep
         if not repair:
@@ -471,13 +496,7 @@ class Marginals:
                     f"The `weights` parameter of Marginals.repair must be three positive numbers. Got {weights!r} instead."
                 )
             r = _kl_projection(a, b, c, w / w.sum(), max_iter=max_iter)
-        r = np.clip(r, 0.0, None)
-        r = r / r.sum()
-        # Masses below _DUST (1e-10) are numerical dust (EM approaches zeros only asymptotically and would
-        # leave subnormal entries that defeat every LP); the repaired tables are the exact marginals
-        # of the cleaned joint, so they stay realisable.
-        r = np.where(r < _DUST, 0.0, r)
-        r = r / r.sum()
+        r = _clean_joint(r)
         ra, rb, rc = r.sum(axis=1), r.sum(axis=0), r.sum(axis=2)
         new = self._with_tables(ra, rb, rc)
         keys = ("p_x1y", "p_x2y", "p_x1x2")
@@ -585,29 +604,56 @@ def _l1_projection(
 
 def _kl_projection(
     a: NDArray[np.float64], b: NDArray[np.float64], c: NDArray[np.float64], w: NDArray[np.float64],
-    *, max_iter: int, tol: float = 1e-12,
+    *, max_iter: int, tol: float = 1e-12, init: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float64]:
-    """EM for ``argmin_r sum_t w_t KL(p_t || r_t)`` (r a joint), started from the uniform table."""
-    n1, ny = a.shape
-    n2 = b.shape[0]
-    r = np.full((n1, n2, ny), 1.0 / (n1 * n2 * ny))
+    """EM for ``argmin_r sum_t w_t KL(p_t || r_t)`` (r a joint), started from the uniform table.
+
+    Leading batch dimensions are allowed (``a`` of shape ``(..., n1, ny)`` and so on): each
+    problem of the batch runs the same iteration as it would alone and stops (is frozen) once
+    its L1 change falls below ``tol``. ``init`` replaces the uniform start.
+    """
+    n1, ny = a.shape[-2:]
+    n2 = b.shape[-2]
+    batch = a.shape[:-2]
+    if init is None:
+        r = np.full((*batch, n1, n2, ny), 1.0 / (n1 * n2 * ny))
+    else:
+        r = np.broadcast_to(np.asarray(init, dtype=float), (*batch, n1, n2, ny)).copy()
+    done = np.zeros(batch, dtype=bool)
+    w0, w1, w2 = (float(v) for v in w)
 
     def ratio(p: NDArray[np.float64], q: NDArray[np.float64]) -> NDArray[np.float64]:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(q > 0, p / q, 0.0)
+        out = np.zeros_like(q)
+        np.divide(p, q, out=out, where=q > 0)
+        return out
 
-    for it in range(max_iter):
-        new = (
-            w[0] * r * ratio(a, r.sum(axis=1))[:, None, :]
-            + w[1] * r * ratio(b, r.sum(axis=0))[None, :, :]
-            + w[2] * r * ratio(c, r.sum(axis=2))[:, :, None]
-        )
-        new /= new.sum()
-        if np.abs(new - r).sum() < tol:
-            r = new
-            break
+    for _ in range(max_iter):
+        fa = ratio(a, r.sum(axis=-2))[..., :, None, :]
+        fb = ratio(b, r.sum(axis=-3))[..., None, :, :]
+        fc = ratio(c, r.sum(axis=-1))[..., :, :, None]
+        new = r * (w0 * fa + w1 * fb + w2 * fc)
+        new /= new.sum(axis=(-3, -2, -1), keepdims=True)
+        change = np.abs(new - r).sum(axis=(-3, -2, -1))
+        if batch:
+            new[done] = r[done]
         r = new
+        done |= change < tol
+        if done.all():
+            break
     return r
+
+
+def _clean_joint(r: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Clip, drop dust and renormalise a repaired joint (leading batch dimensions allowed).
+
+    Masses below ``_DUST`` (1e-10) are numerical dust (EM approaches zeros only asymptotically and
+    would leave subnormal entries that defeat every LP); the repaired tables are the exact
+    marginals of the cleaned joint, so they stay realisable.
+    """
+    r = np.clip(r, 0.0, None)
+    r = r / r.sum(axis=(-3, -2, -1), keepdims=True)
+    r = np.where(r < _DUST, 0.0, r)
+    return r / r.sum(axis=(-3, -2, -1), keepdims=True)
 
 
 def _kl_bits(p: NDArray[np.float64], q: NDArray[np.float64]) -> float:

@@ -11,6 +11,7 @@ import pytest
 
 import pidlab
 from pidlab import Marginals, synergy_bounds
+from pidlab.bounds._synergy import UPPER_COUPLINGS
 from pidlab.exceptions import AssumptionWarning, InconsistentMarginalsError, InvalidDistributionError
 
 TOL = 1e-7
@@ -161,6 +162,8 @@ def test_greedy_counterexample_meet_upper_bound_is_tight() -> None:
     assert S == pytest.approx(0.689660, abs=1e-6)
     b = synergy_bounds(GREEDY_CE.sum(1), GREEDY_CE.sum(0), GREEDY_CE.sum(2), variant="paper")
     assert b.S_upper == pytest.approx(S, abs=1e-7)
+    bm = synergy_bounds(GREEDY_CE.sum(1), GREEDY_CE.sum(0), GREEDY_CE.sum(2), mec_bound="meet")
+    assert bm.S_upper == pytest.approx(0.690, abs=1e-3) and bm.S_upper == pytest.approx(S, abs=1e-7)
     assert b.S_upper >= S - TOL
     # the pairwise marginals determine the joint here (the max-entropy joint has zeros and is p)
     assert b.S_lower_redundancy == pytest.approx(S, abs=1e-7)
@@ -222,38 +225,62 @@ def test_accuracy_bounds_bracket_true_bayes_accuracy() -> None:
 
 
 # ----------------------------------------------------------------------------- random sweeps
+def ref_segment_max_I(P: np.ndarray) -> np.ndarray:
+    """max over the feasible segment of I(X1,X2;Y) (bits): H(r) is concave, so its min is at an end."""
+    neg_cells = S_SIGN < 0
+    lo = -np.where(~neg_cells, P, np.inf).reshape(len(P), -1).min(1)
+    hi = np.where(neg_cells, P, np.inf).reshape(len(P), -1).min(1)
+    H12 = _H(P.sum(3), (1, 2))
+    Hy = _H(P.sum((1, 2)), (1,))
+    ends = [np.clip(P + t[:, None, None, None] * S_SIGN, 0.0, None) for t in (lo, hi)]
+    return H12 + Hy - np.minimum(_H(ends[0], (1, 2, 3)), _H(ends[1], (1, 2, 3)))
+
+
 def _check_222(P: np.ndarray) -> dict[str, float]:
     m_ref = ref_broja_m_222(P)
     segmin_I = ref_segment_min_I(P)
-    viol = 0
-    gaps_lo, gaps_up, eq_err = [], [], []
-    for p, m in zip(P, m_ref):
+    segmax_I = ref_segment_max_I(P)
+    viol = viol_max = n_profile = 0
+    gaps_lo, gaps_up, gaps_up_meet, eq_err = [], [], [], []
+    for i, (p, m) in enumerate(zip(P, m_ref)):
         S = _joint_I(p) - m
         b = synergy_bounds(Marginals.from_joint(p))
         viol += int(b.S_lower_redundancy > S + TOL) + int(b.S_upper < S - TOL) + int(b.S_lower_disagreement > S + TOL)
-        eq_err.append(abs(b.S_lower_redundancy - (segmin_I[len(eq_err)] - m)))
+        # no valid upper bound from pairwise data can fall below the largest S on the feasible segment
+        viol_max += int(b.S_upper < segmax_I[i] - m - TOL) + int(b.upper_terms["S_upper_meet"] < segmax_I[i] - m - TOL)
+        n_profile += b.upper_terms[b.upper_terms["largest"]]["source"] == "threshold-profile"
+        eq_err.append(abs(b.S_lower_redundancy - (segmin_I[i] - m)))
         gaps_lo.append(S - b.S_lower)
         gaps_up.append(b.S_upper - S)
-    return {"violations": viol, "max_eq_err": float(max(eq_err)),
-            "mean_gap_lower": float(np.mean(gaps_lo)), "mean_gap_upper": float(np.mean(gaps_up))}
+        gaps_up_meet.append(b.upper_terms["S_upper_meet"] - S)
+    return {"violations": viol, "violations_vs_max_S": viol_max, "max_eq_err": float(max(eq_err)),
+            "n_profile": n_profile, "mean_gap_lower": float(np.mean(gaps_lo)),
+            "mean_gap_upper": float(np.mean(gaps_up)), "mean_gap_upper_meet": float(np.mean(gaps_up_meet))}
 
 
 def _check_general(P: np.ndarray) -> dict[str, float]:
     viol = 0
-    gaps_lo, gaps_up = [], []
+    gaps_lo, gaps_up, gaps_up_meet = [], [], []
     for p in P:
         S = pidlab.decompose(p).S
         b = synergy_bounds(Marginals.from_joint(p))
         viol += int(b.S_lower_redundancy > S + TOL) + int(b.S_upper < S - TOL) + int(b.S_lower_disagreement > S + TOL)
+        viol += int(b.upper_terms["S_upper_meet"] < S - TOL)
         gaps_lo.append(S - b.S_lower)
         gaps_up.append(b.S_upper - S)
-    return {"violations": viol, "mean_gap_lower": float(np.mean(gaps_lo)), "mean_gap_upper": float(np.mean(gaps_up))}
+        gaps_up_meet.append(b.upper_terms["S_upper_meet"] - S)
+    return {"violations": viol, "mean_gap_lower": float(np.mean(gaps_lo)), "mean_gap_upper": float(np.mean(gaps_up)),
+            "mean_gap_upper_meet": float(np.mean(gaps_up_meet))}
 
 
 def test_random_222_bounds_and_exact_segment_minimum() -> None:
     out = _check_222(_random((2, 2, 2), 250, 2024))
     assert out["violations"] == 0
+    assert out["violations_vs_max_S"] == 0
     assert out["max_eq_err"] < 1e-6
+    # the threshold-profile bound sets the upper bound on part of the family and only ever tightens it
+    assert out["n_profile"] > 0
+    assert out["mean_gap_upper"] < out["mean_gap_upper_meet"]
 
 
 @pytest.mark.parametrize("shape", [(3, 3, 3), (4, 4, 4)])
@@ -270,6 +297,7 @@ def test_full_sweep_counts() -> None:
         res["x".join(map(str, shape))] = _check_general(_random(shape, 1_000, 2))
     print(json.dumps(res, indent=1))
     assert all(r["violations"] == 0 for r in res.values())
+    assert res["2x2x2"]["violations_vs_max_S"] == 0
     assert res["2x2x2"]["max_eq_err"] < 1e-6
 
 
@@ -314,7 +342,98 @@ def test_upper_bound_uses_meet_entropy() -> None:
     L = max(meet_h(p.sum(2), p.sum((0, 1))), meet_h(p.sum(1), p.sum((0, 2))), meet_h(p.sum(0), p.sum((1, 2))))
     m = b.R + b.U1 + b.U2
     expected = entropy(p.sum(2)) + entropy(p.sum((0, 1))) - L - m
-    assert b.S_upper == pytest.approx(expected, abs=1e-7)
+    bm = synergy_bounds(Marginals.from_joint(p), mec_bound="meet")
+    assert bm.S_upper == pytest.approx(expected, abs=1e-7)
+    assert b.upper_terms["S_upper_meet"] == pytest.approx(expected, abs=1e-7)
+    assert b.S_upper <= bm.S_upper + 1e-12
+    assert bm.upper_terms["mec_bound"] == "meet"
+    assert all(bm.upper_terms[k]["source"] == "meet" for k in UPPER_COUPLINGS)
+
+
+def _exact_mec_2xn(u: np.ndarray, v: np.ndarray) -> float:
+    """Exact minimum-entropy coupling of a 2-atom ``u`` with any ``v``, by vertex enumeration.
+
+    A coupling is fixed by its first row ``x`` with ``0 <= x_j <= v_j`` and ``sum x = u_0``: a box
+    cut by a hyperplane, whose vertices have every coordinate at a bound except at most one. The
+    entropy is concave, so its minimum over the polytope is at one of these vertices.
+    """
+    from itertools import product
+
+    from pidlab._info import entropy
+
+    assert u.size == 2
+    best = np.inf
+    n = v.size
+    for free in range(n):
+        others = [j for j in range(n) if j != free]
+        for bits in product((0, 1), repeat=n - 1):
+            x = np.zeros(n)
+            for j, bit in zip(others, bits):
+                x[j] = v[j] * bit
+            x[free] = u[0] - x.sum()
+            if -1e-15 <= x[free] <= v[free] + 1e-15:
+                x[free] = min(max(x[free], 0.0), v[free])
+                best = min(best, entropy(np.concatenate([x, v - x]).clip(0.0)))
+    return float(best)
+
+
+def test_threshold_profile_tightens_and_stays_below_exact_mec() -> None:
+    """mec_bound='best' may only replace the meet by a certified bound: each L <= the exact MEC."""
+    P = _random((2, 2, 2), 40, 8)
+    used = 0
+    for p in P:
+        b = synergy_bounds(Marginals.from_joint(p))
+        pairs = {
+            UPPER_COUPLINGS[0]: (p.sum(2), p.sum((0, 1))),
+            UPPER_COUPLINGS[1]: (p.sum(1), p.sum((0, 2))),
+            UPPER_COUPLINGS[2]: (p.sum(0), p.sum((1, 2))),
+        }
+        for key, (u, v) in pairs.items():
+            t = b.upper_terms[key]
+            assert t["meet"] - 1e-12 <= t["L"] <= _exact_mec_2xn(v.ravel(), u.ravel()) + 1e-9
+            used += t["source"] == "threshold-profile"
+        L = max(b.upper_terms[k]["L"] for k in UPPER_COUPLINGS)
+        expected = _H(p.sum(2), (0, 1)) + _H(p.sum((0, 1)), (0,)) - L - b.broja["m_lower"]
+        assert b.S_upper == pytest.approx(float(expected), abs=1e-9)
+    assert used > 0
+
+
+def test_paper_greedy_variant_matches_an_independent_greedy() -> None:
+    from pidlab._info import entropy
+
+    def greedy_h(u: np.ndarray, v: np.ndarray) -> float:  # plain loop: largest remaining masses first
+        a, b = sorted(u.ravel().tolist()), sorted(v.ravel().tolist())
+        masses = []
+        while a and b and a[-1] > 1e-15 and b[-1] > 1e-15:
+            x, y = a.pop(), b.pop()
+            t = min(x, y)
+            masses.append(t)
+            if x - t > 1e-15:
+                a.append(x - t)
+                a.sort()
+            if y - t > 1e-15:
+                b.append(y - t)
+                b.sort()
+        return entropy(np.array(masses))
+
+    p = _random((3, 2, 4), 1, 12)[0]
+    b = synergy_bounds(Marginals.from_joint(p), variant="paper")
+    g = max(greedy_h(p.sum(2), p.sum((0, 1))), greedy_h(p.sum(1), p.sum((0, 2))), greedy_h(p.sum(0), p.sum((1, 2))))
+    expected = entropy(p.sum(2)) + entropy(p.sum((0, 1))) - g - b.broja["m_upper"]
+    assert b.paper["S_upper_paper_greedy"] == pytest.approx(expected, abs=1e-9)
+
+
+def test_known_joint_skips_the_lp_and_a_wrong_one_is_ignored() -> None:
+    p = _random((3, 3, 2), 1, 21)[0]
+    m = Marginals.from_joint(p)
+    ref = synergy_bounds(m)
+    with_joint = synergy_bounds(m, joint=p)
+    assert with_joint.S_upper == pytest.approx(ref.S_upper, abs=1e-9)
+    assert with_joint.S_lower_redundancy == pytest.approx(ref.S_lower_redundancy, abs=1e-9)
+    assert with_joint.consistency.consistent and with_joint.consistency.violation_l1 < 1e-12
+    wrong = np.full_like(p, 1 / p.size)
+    ignored = synergy_bounds(m, joint=wrong)
+    assert ignored.S_lower_redundancy == pytest.approx(ref.S_lower_redundancy, abs=1e-9)
 
 
 # ----------------------------------------------------------------------------- bad input, repair
@@ -348,6 +467,8 @@ def test_shape_and_argument_errors() -> None:
         synergy_bounds(np.full((2, 2), 0.25))
     with pytest.raises(InvalidDistributionError, match="variant"):
         synergy_bounds(Marginals.from_joint(pidlab.examples.get("xor")), variant="greedy")
+    with pytest.raises(InvalidDistributionError, match="mec_bound"):
+        synergy_bounds(Marginals.from_joint(pidlab.examples.get("xor")), mec_bound="greedy")
 
 
 def test_user_classifiers_warn_and_are_used() -> None:

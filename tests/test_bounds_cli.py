@@ -90,10 +90,11 @@ def test_digits_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     from pidlab import _demo
 
     out_png = tmp_path / "fig.png"
-    assert _demo.main(["--out", str(out_png)]) == 0
+    assert _demo.main(["--out", str(out_png), "--bootstrap", "4"]) == 0
     text = capsys.readouterr().out
     assert out_png.exists() and out_png.stat().st_size > 10_000
     assert "Oracle from the full labelled data" in text and "Bayes accuracy" in text
+    assert "the point interval" in text and "the bootstrap band" in text and "4 replicates" in text
     res = _demo.run()
     ob, o = res["oracle_bounds"], res["oracle"]
     # the theorems hold exactly on the full data's tables

@@ -189,3 +189,66 @@ def test_performance_100k_samples_64_dims() -> None:
     assert peak < 500 * 2**20
     assert res.marginals.shape == (20, 20, 10)
     assert res.bounds.S_lower <= res.bounds.S_upper
+
+
+# ----------------------------------------------------------------------------- bootstrap
+def test_bootstrap_replicates_match_hand_resampled_tables() -> None:
+    """Replicate r resamples each data set (documented draw order) and recomputes the bounds."""
+    a1, a2, ay = _triples(80, 11)
+    b1, b2, by = _triples(70, 12)
+    c1, c2, _ = _triples(90, 13)
+    res = pidlab.estimate(a1, ay, b2, by, c1, c2, discretizer="categorical", n_bootstrap=3, random_state=7)
+    bs = res.bootstrap
+    assert bs is not None and bs.n_used == 3 and bs.n_bootstrap == 3
+    rng = np.random.default_rng(7)
+    s1, s2, sy = np.unique(np.r_[a1, c1]), np.unique(np.r_[b2, c2]), np.unique(np.r_[ay, by])
+    for r in range(3):
+        i1, i2, im = rng.integers(0, 80, 80), rng.integers(0, 70, 70), rng.integers(0, 90, 90)
+        t1 = np.zeros((s1.size, sy.size))
+        np.add.at(t1, (np.searchsorted(s1, a1[i1]), np.searchsorted(sy, ay[i1])), 1 / 80)
+        t2 = np.zeros((s2.size, sy.size))
+        np.add.at(t2, (np.searchsorted(s2, b2[i2]), np.searchsorted(sy, by[i2])), 1 / 70)
+        t12 = np.zeros((s1.size, s2.size))
+        np.add.at(t12, (np.searchsorted(s1, c1[im]), np.searchsorted(s2, c2[im])), 1 / 90)
+        rr = pidlab.Marginals(t1, t2, t12).repair(method="kl", weights=(80, 70, 90), max_iter=3000)
+        ref = pidlab.synergy_bounds(rr.marginals)
+        for k in ("R", "U1", "U2", "S_lower_redundancy", "S_lower_disagreement", "S_upper", "accuracy_lower"):
+            assert bs.replicates[k][r] == pytest.approx(getattr(ref, k), abs=1e-6), k
+    # percentile intervals and the band
+    for k, (lo, hi) in bs.intervals.items():
+        assert lo <= hi
+        assert lo == pytest.approx(np.quantile(bs.replicates[k], 0.05)) and hi == pytest.approx(np.quantile(bs.replicates[k], 0.95))
+    assert bs.S_band == (bs.intervals["S_lower"][0], bs.intervals["S_upper"][1])
+    assert any("plug-in" in a for a in bs.assumptions)
+    d = json.loads(json.dumps(res.to_dict()))
+    assert d["bootstrap"]["S_band"] == list(bs.S_band)
+    assert "band for S" in res.report() and "bootstrap" in bs._repr_html_()
+    # reproducible
+    again = pidlab.estimate(a1, ay, b2, by, c1, c2, discretizer="categorical", n_bootstrap=3, random_state=7)
+    assert again.bootstrap.intervals == bs.intervals
+
+
+def test_bootstrap_band_collapses_when_synergy_is_determined() -> None:
+    """x1 = x2 = y: every resample has S_lower = S_upper = 0, so the band is [0, 0]; R = H(Y) per replicate."""
+    rng = np.random.default_rng(3)
+    ya, yb, ym = rng.integers(0, 3, 120), rng.integers(0, 3, 100), rng.integers(0, 3, 110)
+    res = pidlab.estimate(ya, ya, yb, yb, ym, ym, discretizer="categorical", n_bootstrap=8, random_state=1,
+                          confidence=0.8)
+    bs = res.bootstrap
+    assert bs.S_band[0] == pytest.approx(0.0, abs=1e-7) and bs.S_band[1] == pytest.approx(0.0, abs=1e-7)
+    assert bs.contains(0.0) and not bs.contains(0.1)
+    H = -np.sum(res.marginals.p_y * np.log2(res.marginals.p_y))
+    assert res.bounds.R == pytest.approx(H, abs=1e-6)
+    assert bs.intervals["R"][0] < bs.intervals["R"][1] <= np.log2(3) + 1e-9
+    assert bs.confidence == 0.8
+
+
+def test_bootstrap_off_by_default_and_bad_parameters() -> None:
+    x1, x2, y = _triples(60)
+    res = pidlab.estimate(x1, y, x2, y, x1, x2, discretizer="categorical")
+    assert res.bootstrap is None and res.to_dict()["bootstrap"] is None
+    assert "n_bootstrap > 0 adds a bootstrap band" in res.report()
+    with pytest.raises(InvalidDistributionError, match="n_bootstrap"):
+        pidlab.estimate(x1, y, x2, y, x1, x2, discretizer="categorical", n_bootstrap=-1)
+    with pytest.raises(InvalidDistributionError, match="confidence"):
+        pidlab.estimate(x1, y, x2, y, x1, x2, discretizer="categorical", n_bootstrap=2, confidence=1.5)

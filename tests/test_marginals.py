@@ -152,3 +152,34 @@ def test_max_entropy_is_maximal_against_random_feasible_points() -> None:
         np.testing.assert_allclose(me.joint.sum(2), p.sum(2), atol=1e-12)
         np.testing.assert_allclose(me.joint.sum(1), p.sum(1), atol=1e-12)
         np.testing.assert_allclose(me.joint.sum(0), p.sum(0), atol=1e-12)
+
+
+def test_batched_em_equals_one_problem_at_a_time() -> None:
+    """The bootstrap runs the ML reconciliation for all replicates at once; each must match its own run."""
+    from pidlab._marginals import _kl_projection
+
+    rng = np.random.default_rng(4)
+    A = rng.dirichlet(np.ones(6), size=4).reshape(4, 3, 2)
+    B = rng.dirichlet(np.ones(4), size=4).reshape(4, 2, 2)
+    C = rng.dirichlet(np.ones(6), size=4).reshape(4, 3, 2)
+    C[1, 0, :] = 0.0  # a zero row in one problem
+    C[1] /= C[1].sum()
+    w = np.array([0.5, 0.3, 0.2])
+    batch = _kl_projection(A, B, C, w, max_iter=400, tol=1e-10)
+    for i in range(4):
+        one = _kl_projection(A[i], B[i], C[i], w, max_iter=400, tol=1e-10)
+        np.testing.assert_allclose(batch[i], one, atol=1e-15)
+        # a plain loop of the EM update, written out
+        r = np.full((3, 2, 2), 1 / 12)
+        for _ in range(400):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                fa = np.nan_to_num(A[i] / r.sum(1))[:, None, :]
+                fb = np.nan_to_num(B[i] / r.sum(0))[None, :, :]
+                fc = np.nan_to_num(C[i] / r.sum(2))[:, :, None]
+            new = r * (w[0] * fa + w[1] * fb + w[2] * fc)
+            new /= new.sum()
+            done = np.abs(new - r).sum() < 1e-10
+            r = new
+            if done:
+                break
+        np.testing.assert_allclose(one, r, atol=1e-13)

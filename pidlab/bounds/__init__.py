@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from pidlab.bounds._synergy import C_DISAGREEMENT, SynergyBounds, synergy_bounds
 
-__all__ = ["SynergyBounds", "synergy_bounds", "C_DISAGREEMENT", "estimate", "EstimateResult"]
+__all__ = ["SynergyBounds", "synergy_bounds", "C_DISAGREEMENT", "estimate", "EstimateResult", "BootstrapResult"]
 
 
 def __getattr__(name: str):  # noqa: ANN202 - lazy: estimate pulls in the discretizers
-    if name in ("estimate", "EstimateResult"):
+    if name in ("estimate", "EstimateResult", "BootstrapResult"):
         from pidlab.bounds import _estimate
 
         return getattr(_estimate, name)

@@ -9,8 +9,11 @@ Given ``p(x1,y)``, ``p(x2,y)`` (labelled unimodal data) and ``p(x1,x2)`` (unlabe
   value is used, so the bound is certified;
 * ``S_lower_disagreement`` (Theorem 2): ``c * alpha - max(U1, U2)`` with
   ``alpha = sum p(x1,x2) ||p(y|x1) - p(y|x2)||^2`` and the valid constant ``c = 1/(4 ln 2)``;
-* ``S_upper`` (eq. 50): ``H(X1,X2) + H(Y) - max{H(p12∧py), H(p1y∧p2), H(p2y∧p1)} - (R+U1+U2)``
-  with the majorisation meet, a lower bound on every minimum-entropy coupling;
+* ``S_upper`` (eq. 50): ``H(X1,X2) + H(Y) - max{L(p12, py), L(p1y, p2), L(p2y, p1)} - (R+U1+U2)``
+  where ``L`` is a certified LOWER bound on the minimum-entropy coupling: by default the larger of
+  the majorisation meet ``H(a∧b)`` and pidlab's ``threshold-profile`` bound
+  (:func:`pidlab._couplings.mec_lower_bound`), with ``mec_bound="meet"`` the meet alone (the
+  paper's valid form); ``result.upper_terms`` records which bound each coupling used;
 * ``accuracy_lower``/``accuracy_upper`` (Theorem 5) for the Bayes-optimal multimodal classifier.
 
 The paper's released-code variants (c = 1, a greedy coupling entropy in place of a lower bound,
@@ -33,12 +36,16 @@ from pidlab._info import entropy
 from pidlab._marginals import CONSISTENCY_TOL, ConsistencyReport, Marginals, RepairResult
 from pidlab.exceptions import InvalidDistributionError
 
-__all__ = ["SynergyBounds", "synergy_bounds", "C_DISAGREEMENT"]
+__all__ = ["SynergyBounds", "synergy_bounds", "C_DISAGREEMENT", "UPPER_COUPLINGS"]
 
 #: The provably valid constant of Theorem 2 for the squared L2 distance: ``1 / (4 ln 2)``.
 C_DISAGREEMENT = 1.0 / (4.0 * math.log(2.0))
 
 _VARIANTS = ("valid", "paper")
+_MEC_BOUNDS = ("best", "meet")
+
+#: Names of the three two-marginal couplings of eq. 50 (keys of ``SynergyBounds.upper_terms``).
+UPPER_COUPLINGS = ("p_x1x2 with p_y", "p_x1y with p_x2", "p_x2y with p_x1")
 
 
 def _mi_table(pxy: NDArray[np.float64]) -> float:
@@ -65,7 +72,8 @@ class SynergyBounds:
         Theorem 2 with the Bayes-optimal cluster classifiers (or the user's classifiers, see
         ``assumptions``), ``c * alpha - max(U1, U2)`` with ``c = 1/(4 ln 2)``.
     S_upper : float
-        Eq. 50 with the majorisation-meet lower bound on the minimum-entropy coupling.
+        Eq. 50 with a certified lower bound on each minimum-entropy coupling (see
+        ``upper_terms``).
     S_lower : float
         ``max(0, S_lower_redundancy, S_lower_disagreement)``.
     accuracy_lower, accuracy_upper : float
@@ -79,7 +87,10 @@ class SynergyBounds:
     I_lower, I_upper : float
         The range of ``I(X1,X2;Y)`` the accuracy bounds use.
     upper_terms : dict
-        The three meet entropies of eq. 50 and which one was largest.
+        The three couplings of eq. 50: for each (keys ``UPPER_COUPLINGS``) the lower bound
+        ``L`` used, its ``source`` (``"meet"`` or ``"threshold-profile"``) and the ``meet``
+        entropy; ``largest`` (the coupling that set ``S_upper``), ``mec_bound`` (the option
+        used) and ``S_upper_meet`` (the bound with the meet alone, the paper's valid form).
     broja : dict
         Solver name, status, certified bracket ``[m_lower, m_upper]`` on ``R+U1+U2`` and residual.
     maxent : dict
@@ -180,7 +191,7 @@ class SynergyBounds:
             f"  R  = {self.R:.6f}   U1 = {self.U1:.6f}   U2 = {self.U2:.6f}   (exact, BROJA on p({n1},{ny}), p({n2},{ny}))",
             f"  S lower (redundancy, Thm 1)    = {self.S_lower_redundancy:+.6f}",
             f"  S lower (disagreement, Thm 2)  = {self.S_lower_disagreement:+.6f}   (alpha = {self.alpha:.6f}, c = {self.c:.4f})",
-            f"  S upper (eq. 50, meet)         = {self.S_upper:+.6f}",
+            f"  {'S upper (eq. 50, ' + self._upper_source() + ')':<30} = {self.S_upper:+.6f}",
             f"  S in [{self.S_lower:.6f}, {self.S_upper:.6f}]",
             f"  Bayes-optimal accuracy in [{self.accuracy_lower:.4f}, {self.accuracy_upper:.4f}] ({self.n_classes} classes)",
         ]
@@ -191,6 +202,11 @@ class SynergyBounds:
                 f"{k}={v:.6f}" for k, v in self.paper.items() if isinstance(v, float)))
         return "\n".join(lines)
 
+    def _upper_source(self) -> str:
+        t = self.upper_terms
+        term = t.get(t.get("largest", ""), {})
+        return str(term.get("source", "meet")) if isinstance(term, dict) else "meet"
+
     def _repr_html_(self) -> str:
         e = html.escape
         rows = [
@@ -199,7 +215,7 @@ class SynergyBounds:
             ("U2 (unique to " + self.names[1] + ", exact)", self.U2),
             ("S lower bound, redundancy (Thm 1)", self.S_lower_redundancy),
             ("S lower bound, disagreement (Thm 2)", self.S_lower_disagreement),
-            ("S upper bound (eq. 50)", self.S_upper),
+            (f"S upper bound (eq. 50, {self._upper_source()})", self.S_upper),
             ("Bayes accuracy, lower", self.accuracy_lower),
             ("Bayes accuracy, upper", self.accuracy_upper),
         ]
@@ -225,30 +241,6 @@ def _as_marginals(m_or_p_x1y: Any, p_x2y: ArrayLike | None, p_x1x2: ArrayLike | 
     return Marginals(m_or_p_x1y, p_x2y, p_x1x2)
 
 
-def _greedy_coupling_entropy(p: NDArray[np.float64], q: NDArray[np.float64]) -> float:
-    """Entropy of the greedy coupling (Kocaoglu et al.): an UPPER bound on MEC (paper variant only)."""
-    p = np.sort(np.asarray(p, dtype=float).ravel())[::-1].tolist()
-    q = np.sort(np.asarray(q, dtype=float).ravel())[::-1].tolist()
-    import heapq
-
-    hp = [-v for v in p if v > 0]
-    hq = [-v for v in q if v > 0]
-    heapq.heapify(hp)
-    heapq.heapify(hq)
-    masses = []
-    while hp and hq:
-        a, b = -heapq.heappop(hp), -heapq.heappop(hq)
-        m = min(a, b)
-        if m <= 1e-15:
-            break
-        masses.append(m)
-        if a - m > 1e-15:
-            heapq.heappush(hp, -(a - m))
-        if b - m > 1e-15:
-            heapq.heappush(hq, -(b - m))
-    return entropy(np.array(masses) / sum(masses))
-
-
 def synergy_bounds(
     m_or_p_x1y: Marginals | ArrayLike,
     p_x2y: ArrayLike | None = None,
@@ -261,6 +253,8 @@ def synergy_bounds(
     alpha: float | None = None,
     alpha_note: str | None = None,
     variant: str = "valid",
+    mec_bound: str = "best",
+    joint: ArrayLike | None = None,
 ) -> SynergyBounds:
     r"""Bounds on synergy from labelled unimodal and unlabelled paired marginals.
 
@@ -291,6 +285,17 @@ def synergy_bounds(
         ``"paper"`` additionally computes the released code's numbers under ``result.paper``
         (flagged: c = 1 is not a valid constant, a greedy coupling is not a lower bound on MEC,
         the plain Fano bound assumes uniform Y). The main fields are always the valid bounds.
+    mec_bound : {"best", "meet"}
+        The lower bound ``L`` on each minimum-entropy coupling in the upper bound (eq. 50):
+        ``"best"`` (default) takes the largest certified bound pidlab computes, the meet or the
+        ``threshold-profile`` bound (the latter only up to
+        ``pidlab._couplings._bounds.PROFILE_MAX_ATOMS`` atoms per coupling);
+        ``"meet"`` uses the meet alone, as in the paper's valid form. Both give valid bounds;
+        ``upper_terms["S_upper_meet"]`` always holds the meet-only value.
+    joint : array_like, optional
+        A joint distribution known to realise the three tables (for example the joint of a
+        repair). When its marginals match within ``tol`` it certifies consistency (the LP check
+        is skipped) and seeds the support of the maximum-entropy joint; otherwise it is ignored.
 
     Returns
     -------
@@ -311,8 +316,12 @@ def synergy_bounds(
         raise InvalidDistributionError(
             f"The `variant` parameter of synergy_bounds must be one of {_VARIANTS}. Got {variant!r} instead."
         )
+    if mec_bound not in _MEC_BOUNDS:
+        raise InvalidDistributionError(
+            f"The `mec_bound` parameter of synergy_bounds must be one of {_MEC_BOUNDS}. Got {mec_bound!r} instead."
+        )
     m0 = _as_marginals(m_or_p_x1y, p_x2y, p_x1x2)
-    m, rep_res, report = m0._check(repair=repair, tol=tol)
+    m, rep_res, report = m0._check(repair=repair, tol=tol, joint=joint)
     a, b, c12 = m.tables()
     # Use one p(y) (the tables agree within tol); symmetrise the singleton marginals.
     n1, n2, ny = m.shape
@@ -333,7 +342,12 @@ def synergy_bounds(
     I12 = _mi_table(c12)
 
     # ---- Theorem 1: max-entropy joint under all three marginals --------------------------
-    me = m.max_entropy_joint(_checked=True, feasible=None if rep_res is None else rep_res.joint)
+    feasible = None
+    if rep_res is not None:
+        feasible = rep_res.joint
+    elif joint is not None and report.violation_l1 <= 1e-12:
+        feasible = np.asarray(joint, dtype=float)  # exact up to rounding: its support is feasible
+    me = m.max_entropy_joint(_checked=True, feasible=feasible)
     H_1y, H_2y = entropy(a), entropy(b)
     S_R = R - I12 + H_1y + H_2y - H_y - me.entropy_upper
 
@@ -379,22 +393,32 @@ def synergy_bounds(
     U_up1, U_up2 = U1, U2
     S_U = C_DISAGREEMENT * alpha - max(U_up1, U_up2)
 
-    # ---- eq. 50: upper bound with the meet ---------------------------------------------------
-    from pidlab._couplings import meet_entropy
+    # ---- eq. 50: upper bound with a certified lower bound on each MEC ------------------------
+    from pidlab._couplings import mec_lower_bound, meet_entropy
 
     p1 = c12.sum(1)
     p2 = c12.sum(0)
     py = problem.p_y
     p1n, p2n, pyn = p1 / p1.sum(), p2 / p2.sum(), py / py.sum()
-    terms = {
-        "H(p_x1x2 meet p_y)": meet_entropy(c12 / c12.sum(), pyn),
-        "H(p_x1y meet p_x2)": meet_entropy(a / a.sum(), p2n),
-        "H(p_x2y meet p_x1)": meet_entropy(b / b.sum(), p1n),
-    }
-    best = max(terms, key=terms.__getitem__)
+    pairs = dict(zip(UPPER_COUPLINGS, ((c12 / c12.sum(), pyn), (a / a.sum(), p2n), (b / b.sum(), p1n))))
+    terms: dict[str, dict[str, Any]] = {}
+    for key, (u, v) in pairs.items():
+        h_meet = float(meet_entropy(u, v))
+        if mec_bound == "meet":
+            L_val, src = h_meet, "meet"
+        else:
+            L_val, src = mec_lower_bound(u, v)
+            L_val = float(L_val)
+            if L_val <= h_meet:
+                L_val, src = h_meet, "meet"
+        terms[key] = {"L": L_val, "source": src, "meet": h_meet}
+    best = max(terms, key=lambda k: terms[k]["L"])
     H12 = entropy(c12)
-    S_up = H12 + H_y - terms[best] - m_lo
-    upper_terms = {**{k: float(v) for k, v in terms.items()}, "largest": best}
+    S_up = H12 + H_y - terms[best]["L"] - m_lo
+    S_up_meet = H12 + H_y - max(t["meet"] for t in terms.values()) - m_lo
+    upper_terms: dict[str, Any] = {
+        **terms, "largest": best, "mec_bound": mec_bound, "S_upper_meet": _clean(S_up_meet),
+    }
 
     # ---- Theorem 5: accuracy ----------------------------------------------------------------
     S_lo = max(0.0, S_R, S_U)
@@ -422,7 +446,13 @@ def synergy_bounds(
             cls_note,
         ),
         "S_upper": (
-            "eq. 50 with the majorisation meet H(a∧b), a lower bound on every min-entropy coupling",
+            (
+                "eq. 50 with the majorisation meet H(a∧b), a lower bound on every min-entropy coupling"
+                if mec_bound == "meet"
+                else "eq. 50 with the larger of two certified lower bounds on each min-entropy coupling: the "
+                "majorisation meet H(a∧b) and the threshold-profile bound (pidlab._couplings._bounds); "
+                "which one each coupling used is in result.upper_terms"
+            ),
             "the tables are the true marginals (estimation error is not accounted for)",
         ),
         "accuracy_lower": (
@@ -442,11 +472,10 @@ def synergy_bounds(
             r = np.where(p1[:, None, None] > 0, c12[:, :, None] * a[:, None, :] / p1[:, None, None], 0.0)
         Hr = entropy(r)
         I_r = entropy(r.sum(1)) + entropy(r.sum(0)) - Hr - entropy(r.sum((0, 1)))
-        g = max(
-            _greedy_coupling_entropy(c12, pyn),
-            _greedy_coupling_entropy(a, p2n),
-            _greedy_coupling_entropy(b, p1n),
-        )
+        from pidlab._couplings import couple
+
+        # The greedy coupling's entropy: an UPPER bound on each MEC (flagged below).
+        g = max(couple(u, v, method="greedy", profile=False).entropy for u, v in pairs.values())
         paper = {
             "S_lower_redundancy_paper": float(R - I12 + I_r),
             "S_lower_disagreement_paper_c1": float(alpha - max(U1, U2)),
