@@ -100,7 +100,7 @@ def solve_broja(
     solver: str | Solver | None = None,
     *,
     joint: ArrayLike | None = None,
-    gap_tol: float = GAP_TOL,
+    accept_gap: float = GAP_TOL,
     **options: Any,
 ) -> BrojaSolution:
     """Solve and certify the BROJA program.
@@ -113,7 +113,7 @@ def solve_broja(
         versions).
     joint : array_like, optional
         The full joint, used as one more feasible point.
-    gap_tol : float
+    accept_gap : float
         A certified gap above this (bits) downgrades an OPTIMAL status to OPTIMAL_INACCURATE.
     **options
         Passed to the backend; only allowed with an explicit ``solver``.
@@ -155,7 +155,7 @@ def solve_broja(
         )
     cert, q = certify(problem, res, joint=joint)
     status = Status(res.status)
-    if status is Status.OPTIMAL and cert.gap > gap_tol:
+    if status is Status.OPTIMAL and cert.gap > accept_gap:
         status = Status.OPTIMAL_INACCURATE
     if status in INACCURATE:
         warnings.warn(
