@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from pidlab.cli._common import emit
+from pidlab.cli._common import emit, existing_file, read_json, read_npy, read_samples_csv
 from pidlab.exceptions import InvalidDistributionError
 
 
@@ -42,57 +39,17 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def _load_table(path: str) -> np.ndarray:
-    f = Path(path)
-    if not f.exists():
-        raise InvalidDistributionError(f"file {path!r} does not exist; check the path.")
-    if f.suffix.lower() == ".npy":
-        try:
-            return np.load(f, allow_pickle=False)
-        except ValueError as exc:
-            raise InvalidDistributionError(f"{path} is not a plain numeric .npy array ({exc}).") from None
-    if f.suffix.lower() == ".json":
-        try:
-            data = json.loads(f.read_text())
-        except json.JSONDecodeError as exc:
-            raise InvalidDistributionError(f"{path} is not valid JSON ({exc}).") from None
+    suffix = existing_file(path).suffix.lower()
+    if suffix == ".npy":
+        return read_npy(path)
+    if suffix == ".json":
+        data = read_json(path)
         if isinstance(data, dict):
             if "p" not in data:
                 raise InvalidDistributionError(f"{path}: a JSON object needs a key 'p' holding the table.")
             data = data["p"]
         return np.asarray(data, dtype=float)
-    raise InvalidDistributionError(f"{path}: a table must be a .json or .npy file (got {f.suffix or 'no suffix'}).")
-
-
-def _sym(v: str) -> Any:
-    v = v.strip()
-    try:
-        return int(v)
-    except ValueError:
-        return v
-
-
-def _load_samples(path: str, cols: tuple[str, str]) -> tuple[list[Any], list[Any]]:
-    f = Path(path)
-    if not f.exists():
-        raise InvalidDistributionError(f"file {path!r} does not exist; check the path.")
-    with f.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        found = [c.strip() for c in (reader.fieldnames or [])]
-        if not all(c in found for c in cols):
-            raise InvalidDistributionError(
-                f"{path}: this samples CSV needs a header with columns {','.join(cols)} (found {found})."
-            )
-        rows = [{k.strip(): v for k, v in r.items() if k is not None} for r in reader]
-    if not rows:
-        raise InvalidDistributionError(f"{path} has a header but no samples.")
-    out: tuple[list[Any], list[Any]] = ([], [])
-    for i, r in enumerate(rows, start=2):
-        for j, c in enumerate(cols):
-            v = r.get(c)
-            if v is None or str(v).strip() == "":
-                raise InvalidDistributionError(f"{path}: line {i} has no value in column {c!r}.")
-            out[j].append(_sym(str(v)))
-    return out
+    raise InvalidDistributionError(f"{path}: a table must be a .json or .npy file (got {suffix or 'no suffix'}).")
 
 
 def _uniform_type(values: list[Any]) -> np.ndarray:
@@ -106,9 +63,9 @@ def run(args: argparse.Namespace) -> int:
 
     repair = False if args.repair == "none" else args.repair
     if args.samples:
-        x1a, ya = _load_samples(args.samples[0], ("x1", "y"))
-        x2b, yb = _load_samples(args.samples[1], ("x2", "y"))
-        x1m, x2m = _load_samples(args.samples[2], ("x1", "x2"))
+        x1a, ya = read_samples_csv(args.samples[0], ("x1", "y"))
+        x2b, yb = read_samples_csv(args.samples[1], ("x2", "y"))
+        x1m, x2m = read_samples_csv(args.samples[2], ("x1", "x2"))
         x1_all = _uniform_type(x1a + x1m)
         x2_all = _uniform_type(x2b + x2m)
         y_all = _uniform_type(ya + yb)

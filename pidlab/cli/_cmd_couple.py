@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
-from pathlib import Path
 from typing import Any
 
-from pidlab.cli._common import emit
+from pidlab.cli._common import emit, existing_file, read_json
 from pidlab.exceptions import InvalidDistributionError
 
 #: the joint is printed in table format when it has at most this many rows and columns
@@ -60,15 +58,10 @@ def _parse_vector(text: str, what: str) -> list[float]:
 
 def load_vectors(path: str) -> tuple[list[float], list[float]]:
     """Read two probability vectors from a .json or .csv file."""
-    f = Path(path)
-    if not f.exists():
-        raise InvalidDistributionError(f"file {path!r} does not exist; check the path.")
+    f = existing_file(path)
     suffix = f.suffix.lower()
     if suffix == ".json":
-        try:
-            data = json.loads(f.read_text())
-        except json.JSONDecodeError as exc:
-            raise InvalidDistributionError(f"{path} is not valid JSON ({exc}).") from None
+        data = read_json(path)
         if isinstance(data, dict):
             if "p" not in data or "q" not in data:
                 raise InvalidDistributionError(f"{path}: a JSON object needs keys 'p' and 'q' holding the two vectors.")

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import json
-from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from pidlab._distribution import Distribution
-from pidlab.cli._common import emit
+from pidlab.cli._common import emit, existing_file, read_json, read_npy, read_samples_csv
 from pidlab.exceptions import InvalidDistributionError
 
 
@@ -38,15 +33,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 def load_distribution(path: str, *, normalize: bool = False) -> Distribution:
     """Read a distribution from .json, .npy or .csv (samples with columns x1, x2, y)."""
-    f = Path(path)
-    if not f.exists():
-        raise InvalidDistributionError(f"file {path!r} does not exist; check the path.")
-    suffix = f.suffix.lower()
+    suffix = existing_file(path).suffix.lower()
     if suffix == ".json":
-        try:
-            data = json.loads(f.read_text())
-        except json.JSONDecodeError as exc:
-            raise InvalidDistributionError(f"{path} is not valid JSON ({exc}).") from None
+        data = read_json(path)
         if isinstance(data, dict):
             if "p" not in data:
                 raise InvalidDistributionError(f"{path}: a JSON object needs a key 'p' holding p[x1][x2][y].")
@@ -54,39 +43,10 @@ def load_distribution(path: str, *, normalize: bool = False) -> Distribution:
             return Distribution(data["p"], labels=data.get("labels"), names=names, normalize=normalize)  # type: ignore[arg-type]
         return Distribution(data, normalize=normalize)
     if suffix == ".npy":
-        try:
-            arr = np.load(f, allow_pickle=False)
-        except ValueError as exc:
-            raise InvalidDistributionError(f"{path} is not a plain numeric .npy array ({exc}).") from None
-        return Distribution(arr, normalize=normalize)
+        return Distribution(read_npy(path), normalize=normalize)
     if suffix == ".csv":
-        with f.open(newline="") as fh:
-            reader = csv.DictReader(fh)
-            cols = [c.strip() for c in (reader.fieldnames or [])]
-            want = ("x1", "x2", "y")
-            if not all(c in cols for c in want):
-                raise InvalidDistributionError(
-                    f"{path}: a samples CSV needs a header with columns x1,x2,y (found {cols})."
-                )
-            rows = [{k.strip(): v for k, v in r.items()} for r in reader]
-        if not rows:
-            raise InvalidDistributionError(f"{path} has a header but no samples.")
-        for i, r in enumerate(rows, start=2):
-            for c in want:
-                if r.get(c) is None or str(r[c]).strip() == "":
-                    raise InvalidDistributionError(f"{path}: line {i} has no value in column {c!r}.")
-        return Distribution.from_samples(
-            [_sym(r["x1"]) for r in rows], [_sym(r["x2"]) for r in rows], [_sym(r["y"]) for r in rows]
-        )
+        return Distribution.from_samples(*read_samples_csv(path, ("x1", "x2", "y")))
     raise InvalidDistributionError(f"unsupported file type {suffix!r} for {path}; use .json, .npy or .csv.")
-
-
-def _sym(v: str) -> Any:
-    v = v.strip()
-    try:
-        return int(v)
-    except ValueError:
-        return v
 
 
 def run(args: argparse.Namespace) -> int:
