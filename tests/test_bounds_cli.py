@@ -102,3 +102,18 @@ def test_digits_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert ob.accuracy_lower - 1e-9 <= res["oracle_accuracy"] <= ob.accuracy_upper + 1e-9
     assert ob.R == pytest.approx(o.R, abs=1e-6)
     assert res["parts"] == [599, 599, 599]
+
+
+def test_cli_mec_bound_and_bootstrap_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # tables: the two MEC lower bounds give the numbers synergy_bounds gives in Python
+    for choice in ("best", "meet"):
+        assert main(["bounds", "--example", "and", "--mec-bound", choice, "--format", "json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        ref = pidlab.synergy_bounds(pidlab.Marginals.from_joint(pidlab.examples.get("and")), mec_bound=choice)
+        assert out["S_upper"] == pytest.approx(ref.to_dict()["S_upper"], abs=1e-12)
+    # samples: the bootstrap band is computed with the requested number of replicates and reported
+    files = _write_samples(tmp_path)
+    assert main(["bounds", "--samples", *files, "--bootstrap", "20", "--format", "json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    band = d["bootstrap"]["S_band"]
+    assert band[0] <= band[1] and d["bootstrap"]["n_bootstrap"] == 20

@@ -33,6 +33,12 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                    help="samples: how to reconcile the three data sets (default: %(default)s, recorded)")
     p.add_argument("--variant", choices=("valid", "paper"), default="valid",
                    help="'paper' also prints the released code's (flagged) numbers")
+    p.add_argument("--mec-bound", choices=("best", "meet"), default="best",
+                   help="tables/example: lower bound on each min-entropy coupling in the upper bound on S "
+                        "(best = largest certified bound; meet = the paper's, also valid)")
+    p.add_argument("--bootstrap", type=int, default=0, metavar="N",
+                   help="samples: N bootstrap replicates for a band on S under the plug-in model (default 0 = off)")
+    p.add_argument("--confidence", type=float, default=0.9, help="samples: level of the bootstrap intervals (default 0.9)")
     p.add_argument("--solver", default=None, help="BROJA backend (default: the preferred available one)")
     p.add_argument("--format", choices=("table", "json"), default="table")
     return p
@@ -73,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
             x1_all[: len(x1a)], y_all[: len(ya)], x2_all[: len(x2b)], y_all[len(ya):],
             x1_all[len(x1a):], x2_all[len(x2b):],
             discretizer="categorical", reconcile=args.reconcile, solver=args.solver, variant=args.variant,
+            n_bootstrap=args.bootstrap, confidence=args.confidence,
         )
         emit(res, args.format, text=res.report() if args.variant == "valid" else res.report() + "\n" + str(res.bounds))
         return 0
@@ -81,6 +88,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         a, b, c = (_load_table(t) for t in args.tables)
         m = pidlab.Marginals(a, b, c)
-    out = pidlab.synergy_bounds(m, solver=args.solver, repair=repair, variant=args.variant)
+    out = pidlab.synergy_bounds(m, solver=args.solver, repair=repair, variant=args.variant, mec_bound=args.mec_bound)
     emit(out, args.format, text=str(out))
     return 0
