@@ -509,10 +509,11 @@ def ip_iterate(
             lam, mu, w, s, lse, c, q, rp, mu_c, rho, best_prog, stuck, use_merit = (
                 x[keep] for x in (lam, mu, w, s, lse, c, q, rp, mu_c, rho, best_prog, stuck, use_merit))
             P = cur.P
+        fac: Any = None  # free the previous step's factorisation before building the next (peak memory)
         Mll, Mmm, qq, kc = _assemble(cur, w, s, c)
         try:
             if dense:
-                fac: Any = _DenseFactor(cur, Mll, Mmm, qq, kc, c)
+                fac = _DenseFactor(cur, Mll, Mmm, qq, kc, c)
             elif float(np.abs(kc).max(initial=0.0)) <= FAST_SCHUR_MAX_KAPPA:
                 try:
                     fac = _SchurFactorFast(cur, Mll, Mmm, qq, kc, c)
