@@ -100,7 +100,9 @@ __all__ = [
     "register_plugin",
     "reload_plugins",
     "solvers",
-    *_LAZY,
+    # lazily served names; subpackages (hardness, study, testing, widgets) stay out of
+    # ``import *`` so that it never needs an optional dependency such as ipywidgets
+    *(name for name, (_, attr) in _LAZY.items() if attr is not None),
 ]
 
 
