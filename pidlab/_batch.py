@@ -357,7 +357,6 @@ def decompose_many(
     N, n1, n2, ny = p.shape
     a = p.sum(axis=2)
     b = p.sum(axis=1)
-    A = (a[:, :, None, :] > 0) & (b[:, None, :, :] > 0)
     I1, I2 = _mi2(a), _mi2(b)
     I12 = np.maximum(_entropy(p.sum(axis=3)) + _entropy(p.sum(axis=(1, 2))) - _entropy(p), 0.0)
     # Feasible points available without solving: the input joint and the CI point.

@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from pidlab._info import entropy
-from pidlab._marginals import CONSISTENCY_TOL, ConsistencyReport, Marginals, RepairResult
+from pidlab._marginals import CONSISTENCY_TOL, ConsistencyReport, Marginals
 from pidlab.exceptions import InvalidDistributionError
 
 __all__ = ["SynergyBounds", "synergy_bounds", "C_DISAGREEMENT", "UPPER_COUPLINGS"]
@@ -309,7 +309,6 @@ def synergy_bounds(
     (0.311278, 0.5)
     """
     from pidlab._broja import BrojaProblem
-    from pidlab._solvers import solve_broja
     from pidlab.exceptions import AssumptionWarning
 
     if variant not in _VARIANTS:
