@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from pidlab._broja import atoms_from_m
 from pidlab._distribution import SUM_TOL
 from pidlab._status import Status
 from pidlab.exceptions import InvalidDistributionError, SolverError, UnknownNameError
@@ -424,10 +425,7 @@ def decompose_many(
     return BatchResult(
         measure="broja",
         shape=(n1, n2, ny),
-        R=clean(I1 + I2 - m),
-        U1=clean(m - I2),
-        U2=clean(m - I1),
-        S=clean(I12 - m),
+        **{k: clean(v) for k, v in atoms_from_m(m, I1, I2, I12).items()},
         m=m,
         m_lower=m_lo,
         gap=gap,

@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from pidlab._distribution import SUM_TOL, check_pmf
-from pidlab._info import entropy
+from pidlab._info import entropy, mutual_information_2d
 from pidlab._status import Status
 from pidlab.exceptions import InconsistentMarginalsError
 
@@ -94,11 +94,11 @@ class BrojaProblem:
 
     @property
     def I_x1y(self) -> float:
-        return _mi2(self.p_x1y)
+        return mutual_information_2d(self.p_x1y)
 
     @property
     def I_x2y(self) -> float:
-        return _mi2(self.p_x2y)
+        return mutual_information_2d(self.p_x2y)
 
     def conditionally_independent(self) -> NDArray[np.float64]:
         """The feasible point ``p(x1|y) p(x2|y) p(y)`` (X1 and X2 independent given Y)."""
@@ -115,9 +115,13 @@ class BrojaProblem:
         return float(max(r1, r2, neg, off))
 
 
-def _mi2(pxy: NDArray[np.float64]) -> float:
-    v = entropy(pxy.sum(1)) + entropy(pxy.sum(0)) - entropy(pxy)
-    return max(v, 0.0)
+def atoms_from_m(m: Any, I1: Any, I2: Any, I12: Any) -> dict[str, Any]:
+    """BROJA atoms from the union information m* (math.md §2), for scalars or arrays alike.
+
+    ``R = I1 + I2 - m``, ``U1 = m - I2``, ``U2 = m - I1``, ``S = I12 - m``: computing every
+    atom from m* makes the consistency identities hold exactly.
+    """
+    return {"R": I1 + I2 - m, "U1": m - I2, "U2": m - I1, "S": I12 - m}
 
 
 def objective_bits(q: NDArray[np.float64]) -> float:

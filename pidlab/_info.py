@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["entropy", "xlog2x_sum"]
+__all__ = ["entropy", "xlog2x_sum", "marginal", "mutual_information_2d"]
 
 
 def xlog2x_sum(p: ArrayLike) -> float:
@@ -27,6 +27,15 @@ def entropy(p: ArrayLike) -> float:
     """
     h = -xlog2x_sum(p)
     return 0.0 if h == 0 else h
+
+
+def mutual_information_2d(pxy: NDArray[np.float64]) -> float:
+    """``I(X;Y)`` in bits of a 2-D joint table ``p[x, y]`` (clipped at 0 against rounding).
+
+    >>> mutual_information_2d(np.array([[0.5, 0.0], [0.0, 0.5]]))
+    1.0
+    """
+    return max(0.0, entropy(pxy.sum(1)) + entropy(pxy.sum(0)) - entropy(pxy))
 
 
 def marginal(p: NDArray[np.float64], keep: tuple[int, ...]) -> NDArray[np.float64]:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from pidlab._bases import Measure
-from pidlab._broja import BrojaProblem
+from pidlab._broja import BrojaProblem, atoms_from_m
 from pidlab._distribution import Distribution
 from pidlab._results import PIDResult
 from pidlab.hookspecs import hookimpl
@@ -46,22 +46,14 @@ class Broja(Measure):
         I12 = dist.mutual_information((0, 1), 2)
         c = sol.certificate
         m_lo, m_hi = c.m_lower, c.m_upper
-        m = sol.m
-        bracket = {
-            "R": (I1 + I2 - m_hi, I1 + I2 - m_lo),
-            "U1": (m_lo - I2, m_hi - I2),
-            "U2": (m_lo - I1, m_hi - I1),
-            "S": (I12 - m_hi, I12 - m_lo),
-        }
-        # Every atom from m* directly, so the identities hold exactly (math.md §2).
+        at = atoms_from_m(sol.m, I1, I2, I12)
+        at_lo, at_hi = atoms_from_m(m_lo, I1, I2, I12), atoms_from_m(m_hi, I1, I2, I12)
+        bracket = {k: (min(at_lo[k], at_hi[k]), max(at_lo[k], at_hi[k])) for k in at}
         return PIDResult(
             measure=self.name,
             sources=(dist.names[0], dist.names[1]),
             target=dist.target,
-            R=_c(I1 + I2 - m),
-            U1=_c(m - I2),
-            U2=_c(m - I1),
-            S=_c(I12 - m),
+            **{k: _c(v) for k, v in at.items()},
             I_x1y=I1,
             I_x2y=I2,
             I_x1x2y=I12,

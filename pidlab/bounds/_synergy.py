@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from pidlab._info import entropy
+from pidlab._info import entropy, mutual_information_2d
 from pidlab._marginals import CONSISTENCY_TOL, ConsistencyReport, Marginals
 from pidlab.exceptions import InvalidDistributionError
 
@@ -46,10 +46,6 @@ _MEC_BOUNDS = ("best", "meet")
 
 #: Names of the three two-marginal couplings of eq. 50 (keys of ``SynergyBounds.upper_terms``).
 UPPER_COUPLINGS = ("p_x1x2 with p_y", "p_x1y with p_x2", "p_x2y with p_x1")
-
-
-def _mi_table(pxy: NDArray[np.float64]) -> float:
-    return max(0.0, entropy(pxy.sum(1)) + entropy(pxy.sum(0)) - entropy(pxy))
 
 
 def _clean(v: float) -> float:
@@ -338,7 +334,7 @@ def synergy_bounds(
     U1 = m_up - I2
     U2 = m_up - I1
     H_y = problem.H_y
-    I12 = _mi_table(c12)
+    I12 = mutual_information_2d(c12)
 
     # ---- Theorem 1: max-entropy joint under all three marginals --------------------------
     feasible = None
