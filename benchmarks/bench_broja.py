@@ -94,6 +94,7 @@ def run_native(p: np.ndarray, time_limit: float | None = None, memory: bool = Fa
         "gap": cert.gap,
         "iterations": res.iterations,
         "peak_bytes": peak,
+        "linear_solver": res.info.get("linear_solver"),
         "atoms": _atoms_from_m(p, cert.m_upper),
     }
 
@@ -278,10 +279,12 @@ def build_report(sizes, peers, results, batch, args, header) -> str:
     mem = [
         "## Memory",
         "",
-        "Peak numpy allocation inside the native solver (tracemalloc), against the 8·n³ bytes of the input table.",
+        "Peak numpy allocation inside the native solver (tracemalloc), against the 8·n³ bytes of the input "
+        "table, and the Newton-system path it took (`dense`: one dense solve; `direct`: Cholesky of the "
+        "Schur complement, used while that matrix is at most 2 MiB; `cg`: matrix-free conjugate gradients).",
         "",
-        "| n | input | native peak | ratio |",
-        "|---|---|---|---|",
+        "| n | input | native peak | ratio | Newton systems |",
+        "|---|---|---|---|---|",
     ]
     for n in sizes:
         rows = results[n]
@@ -318,7 +321,8 @@ def build_report(sizes, peers, results, batch, args, header) -> str:
         if peaks:
             pk = max(peaks)
             inp = 8 * n**3
-            mem.append(f"| {n} | {inp / 1e6:.3f} MB | {pk / 1e6:.1f} MB | {pk / inp:.0f}x |")
+            path = ", ".join(sorted({str(x.get("linear_solver")) for x in nat}))
+            mem.append(f"| {n} | {inp / 1e6:.3f} MB | {pk / 1e6:.2f} MB | {pk / inp:.1f}x | {path} |")
     lines += [""] + acc + [""] + mem + [""]
     if batch is not None:
         lines += [

@@ -7,7 +7,7 @@ method (:mod:`pidlab._solvers._native`) runs on the whole stack at once, with ba
 Newton solves, and every item is certified by the same duality-gap argument as the single
 path (the host's :func:`pidlab._broja.certify`, vectorised: a polished primal point, the
 input joint and the conditionally independent point bound m* from above, the dual point made
-feasible by the per-x1 shift bounds it from below).
+feasible by the cheaper of a per-x1 and a per-x2 shift bounds it from below).
 
 For 2x2x2 the feasible set Δ_p has two free parameters (each y-slice is a 2x2 transportation
 polytope with fixed row and column sums, one free entry per y), and q* is often on its
@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from pidlab._broja import atoms_from_m
+from pidlab._broja import dual_shift_cost, atoms_from_m
 from pidlab._distribution import SUM_TOL
 from pidlab._status import Status
 from pidlab.exceptions import InvalidDistributionError, SolverError, UnknownNameError
@@ -175,10 +175,7 @@ def dual_bound_many(a: Arr, b: Arr, A: NDArray[np.bool_], lam: Arr, mu: Arr) -> 
     mx0 = np.where(has, mx, 0.0)
     with np.errstate(divide="ignore"):
         lse = np.where(has, mx0 + np.log(np.exp(expo - mx0[..., None]).sum(axis=3)), -np.inf)
-    shift = lse.max(axis=2)
-    shift = np.where(np.isfinite(shift), shift, 0.0)
-    lam_f = lam + shift[:, :, None]
-    value = (a * lam_f).sum(axis=(1, 2)) + (b * mu).sum(axis=(1, 2))
+    value = (a * lam).sum(axis=(1, 2)) + (b * mu).sum(axis=(1, 2)) + dual_shift_cost(lse, a.sum(axis=2), b.sum(axis=2))
     py = 0.5 * (a.sum(axis=1) + b.sum(axis=1))
     out = _entropy(py) - value / LN2
     return np.where(finite, out, -np.inf)

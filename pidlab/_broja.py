@@ -209,14 +209,14 @@ def polish_primal(
     fitting on a transportation polytope), all slices at once. Rows or columns the point left
     empty are refilled from the conditionally independent point. Returns a new array.
     """
-    q = np.where(problem.support, np.clip(np.asarray(q, dtype=float), 0.0, None), 0.0)
+    q = np.clip(np.asarray(q, dtype=float), 0.0, None)  # the one new table-sized array
+    np.putmask(q, ~problem.support, 0.0)
     a, b = problem.p_x1y, problem.p_x2y
-    ci = problem.conditionally_independent()
     empty_rows = (q.sum(axis=1) <= 0) & (a > 0)
     empty_cols = (q.sum(axis=0) <= 0) & (b > 0)
     if empty_rows.any() or empty_cols.any():
-        q = q + 1e-300  # keep scaling well-defined
-        q = np.where(empty_rows[:, None, :] | empty_cols[None, :, :], ci, q)
+        q += 1e-300  # keep scaling well-defined
+        q = np.where(empty_rows[:, None, :] | empty_cols[None, :, :], problem.conditionally_independent(), q)
         q = np.where(problem.support, q, 0.0)
     for _ in range(max_iter):
         rs = q.sum(axis=1)
@@ -235,8 +235,9 @@ def dual_bound(
 ) -> float:
     """Lower bound on m* (bits) from any dual point (λ, μ), made feasible by shifting λ.
 
-    For each x1 the shift is the largest constraint violation over x2, so the shifted point
-    satisfies every constraint and its value bounds ``max H_q(Y|X1,X2)`` from above.
+    Either λ is shifted per x1 by the largest constraint value over x2, or μ per x2 by the
+    largest over x1 (whichever costs less); the shifted point satisfies every constraint and its
+    value bounds ``max H_q(Y|X1,X2)`` from above.
     """
     lam = np.asarray(lam, dtype=float)
     mu = np.asarray(mu, dtype=float)
@@ -245,18 +246,29 @@ def dual_bound(
     mu = np.where(b > 0, mu, 0.0)
     if not (np.isfinite(lam).all() and np.isfinite(mu).all()):
         return -math.inf
-    expo = -(lam[:, None, :] + mu[None, :, :])
-    expo = np.where(A, expo, -np.inf)
+    # one table-sized work array, updated in place (memory stays O(input))
+    expo = np.add(lam[:, None, :], mu[None, :, :])
+    np.negative(expo, out=expo)
+    np.putmask(expo, ~A, -np.inf)
     mx = expo.max(axis=2)
     has = np.isfinite(mx)
+    expo -= np.where(has, mx, 0.0)[:, :, None]
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        lse = mx + np.log(np.where(has[:, :, None], np.exp(expo - np.where(has, mx, 0.0)[:, :, None]), 0.0).sum(axis=2))
-    lse = np.where(has, lse, -np.inf)
-    shift = lse.max(axis=1)  # per x1
-    shift = np.where(np.isfinite(shift), shift, 0.0)
-    lam_f = lam + shift[:, None]
-    value_nats = float(np.sum(a * lam_f) + np.sum(b * mu))
+        np.exp(expo, out=expo)
+        lse = np.where(has, mx + np.log(np.where(has, expo.sum(axis=2), 1.0)), -np.inf)
+    del expo
+    value_nats = float(np.sum(a * lam) + np.sum(b * mu)) + float(dual_shift_cost(lse, a.sum(axis=1), b.sum(axis=1)))
     return problem.H_y - value_nats / LN2
+
+
+def dual_shift_cost(lse: NDArray[np.float64], p1: NDArray[np.float64], p2: NDArray[np.float64]) -> Any:
+    """Cost (nats) of making a dual point feasible, given its constraint values ``lse`` (..., n1, n2):
+    the cheaper of shifting λ per x1 by ``max_x2 lse`` and shifting μ per x2 by ``max_x1 lse``."""
+    s1 = lse.max(axis=-1)
+    s2 = lse.max(axis=-2)
+    c1 = (p1 * np.where(np.isfinite(s1), s1, 0.0)).sum(axis=-1)
+    c2 = (p2 * np.where(np.isfinite(s2), s2, 0.0)).sum(axis=-1)
+    return np.minimum(c1, c2)
 
 
 def certify(problem: BrojaProblem, result: SolveResult, *, joint: ArrayLike | None = None) -> tuple[Certificate, NDArray[np.float64]]:

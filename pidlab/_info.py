@@ -11,8 +11,19 @@ __all__ = ["entropy", "xlog2x_sum", "marginal", "mutual_information_2d"]
 def xlog2x_sum(p: ArrayLike) -> float:
     """Return ``sum p log2 p`` over the positive entries of ``p`` (0 log 0 = 0)."""
     a = np.asarray(p, dtype=float).ravel()
-    a = a[a > 0]
-    return float(np.dot(a, np.log2(a)))
+    if a.size <= _CHUNK:
+        a = a[a > 0]
+        return float(np.dot(a, np.log2(a)))
+    # in blocks, so that large tables need no table-sized temporaries
+    total = 0.0
+    for i in range(0, a.size, _CHUNK):
+        blk = a[i:i + _CHUNK]
+        blk = blk[blk > 0]
+        total += float(np.dot(blk, np.log2(blk)))
+    return total
+
+
+_CHUNK = 1 << 16
 
 
 def entropy(p: ArrayLike) -> float:

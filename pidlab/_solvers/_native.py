@@ -31,8 +31,17 @@ complement in μ, of order ``|X2||Y|``, is factorised by Cholesky. While the pai
 moderate the Schur complement is formed in O(n⁵) from the diagonal-plus-rank-one structure of
 the coupling blocks (:class:`_SchurFactorFast`); near the optimum, where that loses accuracy,
 by one SYRK (:class:`_SchurFactor`, O(n⁶)/2, positive semidefinite in floating point). Memory
-is O((|X2||Y|)²) for the Schur complement. Small problems (and the batch path,
-:func:`pidlab.decompose_many`) assemble the whole system and use batched dense solves.
+is O((|X2||Y|)²) for the Schur complement, so this direct path is used only while that matrix
+is small (``DIRECT_MAX_ENTRIES``, 2 MiB). Larger problems never form it
+(:class:`_MatrixFreeFactor`): pairs with large weight get an auxiliary multiplier that keeps
+every quantity bounded, the Schur operator is applied in O(n³) and the system is solved by
+deflated preconditioned conjugate gradients (block-diagonal preconditioner built in O(n⁴),
+coarse space of |Y| + |X2| indicator vectors); the solver's peak memory is then about six
+times the input table at n = 64 (see ``benchmarks/``). That path needs |X2| <= |Y| to be
+reliable (the sources are oriented so that |X2| <= |X1|), so ``linear_solver="auto"`` uses it
+only then, and falls back to the direct path if a CG solve stalls. Small problems (and the
+batch path, :func:`pidlab.decompose_many`) assemble the whole system and use batched dense
+solves.
 
 Convergence is decided by the host's own certificate: :func:`pidlab._broja.dual_bound` of the
 current (λ, μ) and :func:`pidlab._broja.objective_bits` of the current q after
@@ -46,6 +55,7 @@ import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +75,10 @@ LN2 = math.log(2.0)
 DEFAULT_GAP_TOL = 1e-9
 #: Assemble the full Newton system (batched dense solve) up to this many dual variables.
 DENSE_MAX_VARS = 160
+#: Largest Schur complement (entries, (|X2||Y|)²) factorised directly: 2 MiB. Larger problems
+#: use the matrix-free conjugate-gradient path, whose memory is O(|X1||X2||Y|).
+DIRECT_MAX_ENTRIES = 1 << 18
+LINEAR_SOLVERS = ("auto", "direct", "cg")
 #: Largest change (nats) of any logit -λ-μ in one Newton step.
 STEP_CAP = 4.0
 #: Largest pair weight κ = w/s - w for which the O(n⁵) Schur formation is accurate enough.
@@ -73,6 +87,12 @@ FAST_SCHUR_MAX_KAPPA = 1e5
 #: (weighted central path, step cap in nats, fraction of the step to the boundary).
 ATTEMPTS: tuple[tuple[bool, float, float], ...] = (
     (True, 4.0, 0.999), (True, 4.0, 0.99), (False, 20.0, 0.99), (False, 4.0, 0.99), (True, 1.0, 0.99),
+)
+#: The same for the conjugate-gradient path, which starts farther from the boundary: its Newton
+#: directions are exact only up to the CG residual, and a slack pushed to 1e-3 of its value by a
+#: 0.999 step can jam the next steps (measured: 10 Newton steps instead of 17-20 on some tables).
+ATTEMPTS_CG: tuple[tuple[bool, float, float], ...] = (
+    (True, 4.0, 0.99), (True, 4.0, 0.999), (False, 20.0, 0.99), (False, 4.0, 0.99), (True, 1.0, 0.99),
 )
 
 Arr = NDArray[np.float64]
@@ -84,18 +104,21 @@ def lse_softmax(lam: Arr, mu: Arr, A: BArr) -> tuple[Arr, Arr]:
 
     Shapes: ``lam (N, n1, ny)``, ``mu (N, n2, ny)``, ``A (N, n1, n2, ny)``; returns
     ``lse (N, n1, n2)`` (0 on empty pairs) and ``c (N, n1, n2, ny)`` (0 off the support).
+    Works in place in the one table-sized array it returns.
     """
-    e = -(lam[:, :, None, :] + mu[:, None, :, :])
-    e = np.where(A, e, -np.inf)
+    e = np.add(lam[:, :, None, :], mu[:, None, :, :])
+    np.negative(e, out=e)
+    np.putmask(e, ~A, -np.inf)
     mx = e.max(axis=3)
     has = np.isfinite(mx)
     mx0 = np.where(has, mx, 0.0)
-    ex = np.exp(e - mx0[..., None])  # exp(-inf) = 0 off the support
-    Z = ex.sum(axis=3)
+    e -= mx0[..., None]
+    np.exp(e, out=e)  # exp(-inf) = 0 off the support
+    Z = e.sum(axis=3)
     Zs = np.where(has, Z, 1.0)
-    c = ex / Zs[..., None]
+    e /= Zs[..., None]
     lse = np.where(has, mx0 + np.log(Zs), 0.0)
-    return lse, c
+    return lse, e
 
 
 @dataclass
@@ -371,6 +394,256 @@ class _SchurFactor:
         return dl[None], dm.reshape(1, n2, ny)
 
 
+#: Pairs with κ = w/s - w above this are eliminated through an auxiliary multiplier
+#: (``t = κ c·z``, regularisation ``1/κ``) instead of entering the λ-block as ``κ c cᵀ``.
+BIG_KAPPA = 1.0
+#: Relative residual at which the conjugate-gradient solve of the Schur system stops.
+CG_RTOL = 1e-10
+#: Conjugate-gradient iterations per Newton system (30 to 60 are typical).
+CG_MAXITER = 400
+
+
+def _spd_inverse(M: Arr, mask: BArr) -> Arr:
+    """Inverses of a stack of symmetric positive (semi)definite matrices on the rows and columns
+    in ``mask`` (zero elsewhere); regularised if a block is singular in floating point.
+    Computed in place, a few matrices at a time: ``M`` is overwritten and returned."""
+    ar = np.arange(M.shape[-1])
+    step = max(1, -(-M.shape[0] // 8))
+    for i0 in range(0, M.shape[0], step):
+        sl = slice(i0, i0 + step)
+        m = mask[sl, :, None] & mask[sl, None, :]
+        Mc = M[sl]
+        Mc *= m
+        Mc[:, ar, ar] += ~mask[sl]
+        Li = np.linalg.inv(_chol_blocks(Mc))
+        np.matmul(Li.transpose(0, 2, 1), Li, out=Mc)
+        Mc *= m
+    return M
+
+
+class _MatrixFreeFactor:
+    r"""One problem, O(n³) memory: λ eliminated per x1 block, the Schur system in μ solved by
+    preconditioned conjugate gradients without ever forming it.
+
+    Near the optimum the pair weights κ = w/s - w of the active pairs grow like 1/gap, and a
+    Schur complement formed as ``Mmm - Mlmᵀ Mll⁻¹ Mlm`` loses everything to cancellation (its
+    terms are O(κ), the result O(q)). Here every pair with ``κ > BIG_KAPPA`` gets an auxiliary
+    multiplier ``t = κ c·z`` (``z = dλ[x1] + dμ[x2]``), so that per x1 the λ-equations read
+
+    .. math::
+
+        \begin{pmatrix} D & C \\ C^\top & -E \end{pmatrix}
+        \begin{pmatrix} dλ \\ t \end{pmatrix} = \ldots,
+        \quad D = \mathrm{diag}(\textstyle\sum_{x_2} q) + \sum_{\text{small}} κ c c^\top,
+        \quad E = \mathrm{diag}(1/κ),
+
+    a quasi-definite system with bounded entries. It is solved through ``D⁻¹`` (|Y|×|Y|) and
+    ``F⁻¹ = (E + CᵀD⁻¹C)⁻¹`` (|X2|×|X2|), both stored per x1. The Schur operator in μ is
+    applied matrix-free in O(n³); the preconditioner is the exact block diagonal of the Schur
+    complement (one |Y|×|Y| block per x2, formed in O(n⁴) from the same quantities) plus a
+    coarse space of |Y| + |X2| indicator vectors (all x2 at one y; all y at one x2) handled by
+    deflation, which removes the few small eigenvalues the block diagonal leaves behind.
+    :meth:`solve` also returns ``T = κ c·z`` for every pair (exact for the large κ), from which
+    the caller updates the pair weights without the 1/s amplification of rounding errors.
+
+    Persistent memory: ``D⁻¹``, ``F⁻¹`` and the block-diagonal preconditioner, three arrays of
+    about the table's size; everything else is built in chunks of x1 rows or x2 columns.
+    The elimination assumes an x1 carries at most about |Y| large pairs; beyond that ``F`` is
+    nearly singular and CG stalls (``failed`` is set and the caller may switch paths).
+    """
+
+    def __init__(self, d: _Batch, w: Arr, s: Arr, c: Arr) -> None:
+        n1, n2, ny = c.shape[1:]
+        self.shape = (n1, n2, ny)
+        self.regularised = False
+        self.failed = False  # a CG solve ended above its tolerance
+        self.iterations: list[int] = []
+        P = d.P[0]
+        w0, s0 = w[0], s[0]
+        c = c[0]
+        self.c, self.w = c, w0
+        self.va, self.vbf = d.va[0], d.vbf[0]
+        kap = np.where(P, w0 * (1.0 / s0 - 1.0), 0.0)
+        self.big = big = P & (kap > BIG_KAPPA)
+        self.ks = ks = np.where(big, 0.0, kap)  # small pairs: folded into D
+        eps = np.where(big, 1.0 / np.where(big, kap, 1.0), 0.0)
+        self.qb = np.einsum("ia,iau->au", w0, c)  # Σ_x1 q
+        self.Dinv = np.empty((n1, ny, ny))
+        self.Finv = np.empty((n1, n2, n2))
+        blk = np.zeros((n2, ny, ny))
+        ar, i2 = np.arange(ny), np.arange(n2)
+        # x1 blocks are independent: work through them in chunks so that the temporaries stay
+        # a fraction of the table (q = w c is never stored whole)
+        step = max(1, -(-n1 // 8))
+        for i0 in range(0, n1, step):
+            sl = slice(i0, min(n1, i0 + step))
+            cc, wc, ksc, bigc = c[sl], w0[sl], ks[sl], big[sl]
+            D = np.matmul((cc * ksc[..., None]).transpose(0, 2, 1), cc)
+            D[:, ar, ar] += np.einsum("ia,iau->iu", wc, cc)  # Σ_x2 q
+            Dinv = self.Dinv[sl] = _spd_inverse(D, self.va[sl])
+            del D
+            DC = np.matmul(Dinv, cc.transpose(0, 2, 1))  # D⁻¹C, (m, ny, n2)
+            F0 = np.matmul(cc, DC)  # CᵀD⁻¹C, (m, n2, n2)
+            F = F0.copy()
+            F[:, i2, i2] += eps[sl]
+            Finv = self.Finv[sl] = _spd_inverse(F, bigc)
+            del F
+            self._block_terms(blk, cc, wc, ksc, bigc, Dinv, Finv, DC, F0)
+            del DC, F0
+        blk[:, ar, ar] += self.qb
+        self.blkinv = _spd_inverse(blk, self.vbf)
+        del blk
+        # coarse space: Z = [indicator of y over all free x2 | indicator of x2 over all y]
+        keep = np.concatenate([self.vbf.any(axis=0), self.vbf.any(axis=1)])
+        self._zkeep = keep
+        E = np.empty((int(keep.sum()),) * 2)
+        for j in range(E.shape[0]):
+            e = np.zeros(E.shape[0])
+            e[j] = 1.0
+            E[j] = self._zt(self._local(None, self._z(e))[0])  # Zᵀ S Z, one column at a time
+        E = 0.5 * (E + E.T)
+        self.Einv = np.linalg.pinv(E, hermitian=True) if E.size else E
+
+    # -- coarse space (Z is never stored: it is made of indicator vectors) --------------------
+    def _zt(self, v: Arr) -> Arr:
+        """``Zᵀ v`` for v of shape (..., n2, ny)."""
+        v = v * self.vbf
+        r = np.concatenate([v.sum(axis=-2), v.sum(axis=-1)], axis=-1)
+        return r[..., self._zkeep]
+
+    def _z(self, x: Arr) -> Arr:
+        """``Z x`` (x of length k): shape (n2, ny)."""
+        n1, n2, ny = self.shape
+        full = np.zeros(ny + n2)
+        full[self._zkeep] = x
+        return (full[None, :ny] + full[ny:, None]) * self.vbf
+
+    @staticmethod
+    def _block_terms(out: Arr, c: Arr, w: Arr, ks: Arr, big: Arr, Dinv: Arr, Finv: Arr, DC: Arr, F0: Arr) -> None:
+        """Add to ``out`` the contribution of a chunk of x1 rows to the |Y|×|Y| diagonal blocks of the Schur
+        complement (one per x2), in O(n⁴) for all rows.
+
+        Per x1, block a is ``R_a - R_aᵀD⁻¹R_a + W_aᵀF⁻¹W_a`` with ``R_a = diag(q_a) + ks c_a c_aᵀ``
+        and ``W_a = CᵀD⁻¹R_a - e_a c_aᵀ`` (big pairs). Each product has the form
+        ``(q qᵀ)∘Γ + (q∘ψ)cᵀ + c(q∘ψ)ᵀ + γ c cᵀ`` with Γ per x1 and ψ, γ per pair; the diagonal
+        ``Σ_x1 q`` of ``R`` is added by the caller.
+        """
+        i2 = np.arange(c.shape[1])
+        Y = np.matmul(DC, Finv)  # (m, ny, n2)
+        Gam = np.matmul(Y, DC.transpose(0, 2, 1))
+        Gam -= Dinv
+        FF = np.matmul(Finv, F0)  # F⁻¹ CᵀD⁻¹C (rows on the big pairs)
+        psi = np.matmul(DC, FF).transpose(0, 2, 1)  # (m, n2, ny)
+        psi -= DC.transpose(0, 2, 1)
+        psi *= ks[:, :, None]
+        psi -= np.where(big[:, :, None], Y.transpose(0, 2, 1), 0.0)
+        gam = ks**2 * (np.einsum("iab,iba->ia", F0, FF) - F0[:, i2, i2])
+        gam += np.where(big, Finv[:, i2, i2] - 2.0 * ks * FF[:, i2, i2], 0.0)
+        del Y, FF
+        q = c * w[:, :, None]
+        psi *= q  # q∘ψ
+        cg = c * (ks + gam)[:, :, None]
+        n2 = c.shape[1]
+        step = max(1, -(-n2 // 8))  # a few x2 blocks at a time: no table-sized temporary
+        for a0 in range(0, n2, step):
+            sa = slice(a0, a0 + step)
+            cT = c[:, sa].transpose(1, 0, 2)  # (k, m, ny)
+            X = np.matmul(psi[:, sa].transpose(1, 2, 0), cT)  # (k, ny, ny)
+            out[sa] += X
+            out[sa] += X.transpose(0, 2, 1)
+            np.matmul(cg[:, sa].transpose(1, 2, 0), cT, out=X)
+            out[sa] += X
+            np.einsum("iau,iuv,iav->auv", q[:, sa], Gam, q[:, sa], out=X)
+            out[sa] += X
+
+    # -- the per-x1 elimination ------------------------------------------------------------
+    def _local(self, rl: Arr | None, v: Arr) -> tuple[Arr, Arr, Arr]:
+        """Eliminate (dλ, t) per x1 given the μ-direction ``v`` (n2, ny) and the λ right-hand
+        side ``rl`` (n1, ny; None = 0). Returns the μ-rows ``out`` (n2, ny), ``dλ`` and
+        ``T = κ c·z`` per pair."""
+        c, w, ks, big = self.c, self.w, self.ks, self.big
+        v = v * self.vbf
+        cv = np.einsum("iau,au->ia", c, v)
+        h = np.einsum("ia,iau,au->iu", w, c, v) + np.matmul(c.transpose(0, 2, 1), (ks * cv)[:, :, None])[:, :, 0]
+        rhs = -h if rl is None else rl - h
+        Dr = np.matmul(self.Dinv, rhs[:, :, None])  # (n1, ny, 1)
+        g = np.where(big, cv, 0.0) + np.matmul(c, Dr)[:, :, 0]
+        t = np.matmul(self.Finv, g[:, :, None])[:, :, 0]  # zero off the big pairs
+        lam = (Dr - np.matmul(self.Dinv, np.matmul(c.transpose(0, 2, 1), t[:, :, None])))[:, :, 0]
+        lam *= self.va
+        cz = np.matmul(c, lam[:, :, None])[:, :, 0] + cv
+        T = ks * cz + t
+        out = np.einsum("ia,iau,iu->au", w, c, lam) + v * self.qb
+        out += np.matmul(c.transpose(1, 2, 0), T.T[:, :, None])[:, :, 0]
+        out *= self.vbf
+        return out, lam, T
+
+    def _cg(self, b: Arr) -> Arr:
+        """Deflated preconditioned conjugate gradients (Saad, Yeung, Erhel & Guyomarc'h 2000) on
+        the Schur system ``S x = b``: the start solves the coarse problem and every search
+        direction is kept S-orthogonal to the coarse space. ``S Z`` is not stored (it would be
+        two tables' worth of memory): each iteration applies S twice instead of once."""
+        nb = float(np.linalg.norm(b))
+        if nb == 0.0:
+            self.iterations.append(0)
+            return np.zeros_like(b)
+        Einv = self.Einv
+        coarse = Einv.shape[0] > 0
+
+        def S(x: Arr) -> Arr:
+            return self._local(None, x)[0]
+
+        def prec(r: Arr) -> Arr:
+            return np.matmul(self.blkinv, r[:, :, None])[:, :, 0]
+
+        def direction(z: Arr) -> tuple[Arr, Arr]:
+            """``p = z - Z E⁻¹ Zᵀ S z`` (S-orthogonal to Z) and ``S p``."""
+            if coarse:
+                z = z - self._z(Einv @ self._zt(S(z)))
+            return z, S(z)
+
+        x = self._z(Einv @ self._zt(b)) if coarse else np.zeros_like(b)
+        r = b - S(x)
+        tol = CG_RTOL * nb
+        best, best_res = x.copy(), float(np.linalg.norm(r))
+        if best_res <= tol:  # the coarse space alone solved it
+            self.iterations.append(0)
+            return x
+        z = prec(r)
+        rz = float(np.vdot(r, z))
+        p, Sp = direction(z)
+        it = 0
+        for it in range(1, CG_MAXITER + 1):
+            pSp = float(np.vdot(p, Sp))
+            if not pSp > 0.0:
+                break
+            al = rz / pSp
+            x += al * p
+            r -= al * Sp
+            res = float(np.linalg.norm(r))
+            if res < best_res:
+                best, best_res = x.copy(), res
+            if res <= tol:
+                break
+            z = prec(r)
+            rz_new = float(np.vdot(r, z))
+            zp, Szp = direction(z)
+            beta = rz_new / rz
+            p = zp + beta * p
+            Sp = Szp + beta * Sp
+            rz = rz_new
+        self.iterations.append(it)
+        self.failed |= best_res > tol
+        return best
+
+    def solve(self, rl: Arr, rm: Arr) -> tuple[Arr, Arr, Arr]:
+        rl0 = rl[0] * self.va
+        out0, _, _ = self._local(rl0, np.zeros_like(rm[0]))
+        dm = self._cg((rm[0] - out0) * self.vbf) * self.vbf
+        _, dl, T = self._local(rl0, dm)
+        return dl[None], dm[None], T
+
+
 def _inv_blocks(M: Arr) -> Arr:
     """Inverses of a stack of symmetric positive (semi)definite blocks, regularised if needed."""
     try:
@@ -422,6 +695,19 @@ def blas_threads(n: int | None) -> Iterator[None]:
 _CONTROLLER: Any = None
 
 
+def resolve_linear_solver(n2: int, ny: int, linear_solver: str | None = "auto") -> str:
+    """The Newton-system path ``"direct"`` or ``"cg"`` that ``linear_solver`` means for a
+    problem with |X2| = n2 and |Y| = ny (problems small enough for one dense solve aside)."""
+    if linear_solver in (None, "auto"):
+        # The iterative path eliminates each x1 block exactly, which stays well-conditioned while
+        # an x1 has at most about |Y| active pairs: guaranteed in spirit when |X2| <= |Y| (the
+        # solver orients the problem so that |X2| <= |X1|). With |X2| > |Y| an x1 can carry more
+        # active pairs than its |Y| variables, and CG stalls (measured: 48x48x12 tables needed
+        # 400 CG iterations per Newton step); the direct path is used there.
+        return "direct" if (n2 * ny) ** 2 <= DIRECT_MAX_ENTRIES or n2 > ny else "cg"
+    return linear_solver
+
+
 def _maxstep(x: Arr, dx: Arr, mask: BArr) -> Arr:
     """Largest step in [0, 1] keeping ``x + t dx >= 0`` on ``mask``, per item."""
     neg = mask & (dx < 0)
@@ -436,6 +722,7 @@ class _IPOut:
     mu: Arr
     q: Arr  # w * softmax, unpolished
     iterations: NDArray[np.int64]
+    linear: str = "dense"  # Newton-system path at the end ("cg" may have fallen back to "direct")
 
 
 def ip_iterate(
@@ -450,6 +737,7 @@ def ip_iterate(
     step_cap: float | None = None,
     check_below: float = 1e-6,
     eta: float = 0.999,
+    linear_solver: str | None = None,
 ) -> _IPOut:
     """Run the interior-point iterations on a stack of problems.
 
@@ -461,6 +749,7 @@ def ip_iterate(
     N, n1, n2, ny = d.A.shape
     if dense is None:
         dense = (n1 + n2) * ny <= DENSE_MAX_VARS or N > 1
+    linear = "dense" if dense else resolve_linear_solver(n2, ny, linear_solver)
     lam, mu, w, s = initial_point(d)
     # Weighted central path w*s = tau*rho with rho the starting pair masses: pairs of tiny
     # probability get proportionally tiny complementarity targets (scale invariance).
@@ -471,13 +760,24 @@ def ip_iterate(
     use_merit = np.zeros(N, dtype=bool)
     lse, c = lse_softmax(lam, mu, d.A)
     out_lam, out_mu = lam.copy(), mu.copy()
-    out_q = w[..., None] * c
+    out_q: Arr | None = None  # allocated when the first item finishes (peak memory)
+
+    def store(g: NDArray[np.intp], sel: Any, lam_: Arr, mu_: Arr, w_: Arr, c_: Arr) -> None:
+        nonlocal out_q
+        out_lam[g], out_mu[g] = lam_[sel], mu_[sel]
+        qg = _pair_times(w_[sel], c_[sel])
+        if out_q is None and g.size == N:
+            out_q = qg
+            return
+        if out_q is None:
+            out_q = np.zeros((N, n1, n2, ny))
+        out_q[g] = qg
+
     iters = np.zeros(N, dtype=np.int64)
     active = np.arange(N)
     cur = d
     for it in range(max_iter + 1):
         P = cur.P
-        q = w[..., None] * c
         mu_c = np.where(P, w * s, 0.0).sum(axis=(1, 2))  # complementarity gap (nats); Σ rho = 1
         # residuals: primal (marginals) and dual (lse + s)
         rp = np.where(P, lse + s, 0.0)
@@ -488,7 +788,8 @@ def ip_iterate(
         if cand.any() and check is not None:
             ci = np.nonzero(cand & ~bad)[0]
             if ci.size:
-                ok = check(active[ci], lam[ci], mu[ci], q[ci], mu_c[ci])
+                sel = slice(None) if ci.size == active.size else ci  # no copy of c for one item
+                ok = check(active[ci], lam[sel], mu[sel], _pair_times(w[sel], c[sel]), mu_c[sel])
                 finished[ci[ok]] = True
         # stalled: complementarity at rounding level
         stall = (mu_c < 1e-18) | bad | (stuck >= 25)
@@ -499,44 +800,53 @@ def ip_iterate(
         if finished.any():
             fi = np.nonzero(finished)[0]
             g = active[fi]
-            out_lam[g], out_mu[g], out_q[g] = lam[fi], mu[fi], q[fi]
+            store(g, slice(None) if fi.size == active.size else fi, lam, mu, w, c)
             iters[g] = it
             keep = np.nonzero(~finished)[0]
             if keep.size == 0:
                 break
             active = active[keep]
             cur = cur.take(keep)
-            lam, mu, w, s, lse, c, q, rp, mu_c, rho, best_prog, stuck, use_merit = (
-                x[keep] for x in (lam, mu, w, s, lse, c, q, rp, mu_c, rho, best_prog, stuck, use_merit))
+            lam, mu, w, s, lse, c, rp, mu_c, rho, best_prog, stuck, use_merit = (
+                x[keep] for x in (lam, mu, w, s, lse, c, rp, mu_c, rho, best_prog, stuck, use_merit))
             P = cur.P
         fac: Any = None  # free the previous step's factorisation before building the next (peak memory)
-        Mll, Mmm, qq, kc = _assemble(cur, w, s, c)
         try:
-            if dense:
-                fac = _DenseFactor(cur, Mll, Mmm, qq, kc, c)
-            elif float(np.abs(kc).max(initial=0.0)) <= FAST_SCHUR_MAX_KAPPA:
-                try:
-                    fac = _SchurFactorFast(cur, Mll, Mmm, qq, kc, c)
-                except np.linalg.LinAlgError:
-                    fac = _SchurFactor(cur, Mll, Mmm, qq, kc, c)
+            if linear == "dense":
+                fac = _DenseFactor(cur, *_assemble(cur, w, s, c), c)
+            elif linear == "cg":
+                fac = _MatrixFreeFactor(cur, w, s, c)
             else:
-                fac = _SchurFactor(cur, Mll, Mmm, qq, kc, c)
+                Mll, Mmm, qq, kc = _assemble(cur, w, s, c)
+                if float(np.abs(kc).max(initial=0.0)) <= FAST_SCHUR_MAX_KAPPA:
+                    try:
+                        fac = _SchurFactorFast(cur, Mll, Mmm, qq, kc, c)
+                    except np.linalg.LinAlgError:
+                        fac = _SchurFactor(cur, Mll, Mmm, qq, kc, c)
+                else:
+                    fac = _SchurFactor(cur, Mll, Mmm, qq, kc, c)
+                del Mll, Mmm, qq, kc
         except np.linalg.LinAlgError:  # pragma: no cover - numerically singular: keep the best point
-            out_lam[active], out_mu[active], out_q[active] = lam, mu, w[..., None] * c
+            store(active, slice(None), lam, mu, w, c)
             iters[active] = it
             break
 
         def direction(t: Arr) -> tuple[Arr, Arr, Arr, Arr]:
             # M dz = -g0 - J^T v with v = t/s + w rp / s and J^T v = -Σ v c
             v = np.where(P, (t + w * rp) / s, 0.0)
-            vc = v[..., None] * c
-            rl = np.where(cur.va, vc.sum(axis=2) - cur.a, 0.0)
-            rm = np.where(cur.vbf, vc.sum(axis=1) - cur.b, 0.0)
-            dl, dm = fac.solve(rl, rm)
-            dl = np.where(cur.va, dl, 0.0)
-            dm = np.where(cur.vbf, dm, 0.0)
-            ds = np.where(P, -rp + (c * (dl[:, :, None, :] + dm[:, None, :, :])).sum(axis=3), 0.0)
-            dw = np.where(P, (t - w * s - w * ds) / s, 0.0)
+            rl = np.where(cur.va, _sum_x2(v, c) - cur.a, 0.0)
+            rm = np.where(cur.vbf, _sum_x1(v, c) - cur.b, 0.0)
+            sol = fac.solve(rl, rm)
+            dl = np.where(cur.va, sol[0], 0.0)
+            dm = np.where(cur.vbf, sol[1], 0.0)
+            cz = _dot_y(c, dl, dm)
+            ds = np.where(P, -rp + cz, 0.0)
+            if len(sol) > 2:
+                # T = kappa c.z from the solver (accurate where kappa is huge):
+                # (t - w s - w ds)/s = (t + w rp)/s - w - (w/s) cz and (w/s) cz = T + w cz
+                dw = np.where(P, (t + w * rp) / s - w - sol[2] - w * cz, 0.0)
+            else:
+                dw = np.where(P, (t - w * s - w * ds) / s, 0.0)
             return dl, dm, ds, dw
 
         dl, dm, ds, dw = direction(np.zeros_like(w))
@@ -546,6 +856,9 @@ def ip_iterate(
             sigma = np.clip(np.where(mu_c > 0, mu_aff / mu_c, 0.0), 0.0, 1.0) ** 3
         t = np.where(P, sigma[:, None, None] * mu_c[:, None, None] * rho - dw * ds, 0.0)
         dl, dm, ds, dw = direction(t)
+        if linear == "cg" and fac.failed and linear_solver in (None, "auto"):
+            linear = "direct"  # CG stalled on this problem: factorise from the next step on
+        fac = None  # the line search below allocates table-sized arrays: free the factor first
         alpha = eta * np.minimum(_maxstep(w, dw, P), _maxstep(s, ds, P))
         # trust region on the logits: the linearised slack is only trusted for moderate moves
         du = np.where(cur.A, np.abs(dl[:, :, None, :] + dm[:, None, :, :]), 0.0).reshape(alpha.size, -1).max(axis=1)
@@ -594,14 +907,42 @@ def ip_iterate(
                 break
             alpha[todo] *= 0.5
         lam, mu, w, s, lse, c = new
-    return _IPOut(out_lam, out_mu, out_q, iters)
+    return _IPOut(out_lam, out_mu, out_q, iters, linear)
+
+
+# Products of pair quantities (N, n1, n2) with the softmax c (N, n1, n2, ny). A single large
+# problem goes through einsum (no table-sized temporary); stacks of small problems (the batch
+# path) through broadcasting, which is faster there.
+def _pair_times(w: Arr, c: Arr) -> Arr:
+    """``w[..., None] * c`` (one new table-sized array)."""
+    return np.multiply(w[..., None], c)
+
+
+def _sum_x2(v: Arr, c: Arr) -> Arr:
+    """``Σ_x2 v c`` of shape (N, n1, ny)."""
+    if c.shape[0] == 1:
+        return np.einsum("nia,niau->niu", v, c)
+    return (v[..., None] * c).sum(axis=2)
+
+
+def _sum_x1(v: Arr, c: Arr) -> Arr:
+    """``Σ_x1 v c`` of shape (N, n2, ny)."""
+    if c.shape[0] == 1:
+        return np.einsum("nia,niau->nau", v, c)
+    return (v[..., None] * c).sum(axis=1)
+
+
+def _dot_y(c: Arr, dl: Arr, dm: Arr) -> Arr:
+    """``Σ_y c (dl[x1] + dm[x2])`` per pair."""
+    if c.shape[0] == 1:
+        return np.einsum("niau,niu->nia", c, dl) + np.einsum("niau,nau->nia", c, dm)
+    return (c * (dl[:, :, None, :] + dm[:, None, :, :])).sum(axis=3)
 
 
 def _merit(d: _Batch, lse: Arr, c: Arr, w: Arr, s: Arr, tc: Arr, rho: Arr) -> Arr:
     """Squared norm of the KKT residual (marginals, dual slack, complementarity) per item."""
-    q = w[..., None] * c
-    ra = np.where(d.va, d.a - q.sum(axis=2), 0.0)
-    rb = np.where(d.vbf, d.b - q.sum(axis=1), 0.0)
+    ra = np.where(d.va, d.a - _sum_x2(w, c), 0.0)
+    rb = np.where(d.vbf, d.b - _sum_x1(w, c), 0.0)
     sr = np.sqrt(np.maximum(rho, 1e-300))
     rp = np.where(d.P, (lse + s) * sr, 0.0)
     rc = np.where(d.P, (w * s - tc) / sr, 0.0)
@@ -623,6 +964,14 @@ class NativeSolver(Solver):
         BLAS threads during the solve (through ``threadpoolctl`` when it is installed; ``None``
         leaves the BLAS setting alone). One thread is the default because multi-threaded
         OpenBLAS degrades badly for these mid-sized factorisations when cores are shared.
+    linear_solver : {"auto", "direct", "cg"}, default "auto"
+        How each Newton system is solved. ``"direct"``: Cholesky of the Schur complement in μ,
+        memory O((|X2||Y|)²). ``"cg"``: matrix-free preconditioned conjugate gradients, memory
+        O(|X1||X2||Y|), a few times the input table. ``"auto"``: direct while that Schur
+        complement has at most ``DIRECT_MAX_ENTRIES`` entries (2 MiB) or |X2| > |Y| (where
+        CG is unreliable), CG otherwise, switching to direct if a CG solve stalls. Problems with
+        at most ``DENSE_MAX_VARS`` dual variables always use one dense solve. The path taken is
+        recorded in ``info["linear_solver"]``.
 
     Examples
     --------
@@ -656,12 +1005,32 @@ class NativeSolver(Solver):
         max_iter: int = 100,
         time_limit: float | None = None,
         threads: int | None = 1,
+        linear_solver: str = "auto",
     ) -> SolveResult:
         t0 = time.perf_counter()
         if not (gap_tol > 0):
             raise SolverError(
                 f"the native solver's `gap_tol` must be a positive number of bits; got {gap_tol!r}. "
                 "Use e.g. gap_tol=1e-9."
+            )
+        if linear_solver not in LINEAR_SOLVERS:
+            raise SolverError(
+                f"the native solver's `linear_solver` must be one of {', '.join(map(repr, LINEAR_SOLVERS))}; "
+                f"got {linear_solver!r}."
+            )
+        n1, n2, ny = problem.shape
+        if n2 > n1 and (n1 + n2) * ny > DENSE_MAX_VARS:
+            # The Newton systems eliminate the X1 side and keep a system in the X2 side: solve
+            # with the larger source as X1 (smaller Schur complement; fewer pairs per eliminated
+            # block than it has variables, which the iterative path needs) and swap back.
+            res = self.solve(BrojaProblem(problem.p_x2y, problem.p_x1y), gap_tol=gap_tol, max_iter=max_iter,
+                             time_limit=time_limit, threads=threads, linear_solver=linear_solver)
+            return dataclasses.replace(
+                res,
+                q=None if res.q is None else np.ascontiguousarray(res.q.transpose(1, 0, 2)),
+                lam=res.mu,
+                mu=res.lam,
+                info={**res.info, "sources_swapped": True},
             )
         a = problem.p_x1y[None]
         b = problem.p_x2y[None]
@@ -670,37 +1039,48 @@ class NativeSolver(Solver):
         # conditionally independent point; they close the bracket on their own in easy cases.
         best: dict[str, Any] = {"lb": -math.inf, "ub": math.inf, "lam": None, "mu": None, "q": None}
         triv_lb = max(problem.I_x1y, problem.I_x2y)
-        ci = problem.conditionally_independent()
-        ci_ub = objective_bits(ci)
+        ci_ub = objective_bits(problem.conditionally_independent())  # recomputed if it wins (memory)
 
         def check(idx: Any, lam: Arr, mu: Arr, q: Arr, mu_c: Arr) -> NDArray[np.bool_]:
             lb = dual_bound(problem, lam[0], mu[0])
-            qp = polish_primal(problem, q[0])
-            ub = objective_bits(qp)
+            ub = objective_bits(polish_primal(problem, q[0]))
             if lb > best["lb"]:
                 best.update(lb=lb, lam=lam[0].copy(), mu=mu[0].copy())
             if ub < best["ub"]:
-                best.update(ub=ub, q=qp)
+                # keep what regenerates q (pair weights and logits), not the table (memory)
+                best.update(ub=ub, q=(lam[0].copy(), mu[0].copy(), q[0].sum(axis=2)))
             return np.array([min(best["ub"], ci_ub) - max(best["lb"], triv_lb) <= gap_tol])
 
         total_iter = 0
         hit_limit = False
         with blas_threads(threads):
-            for weighted, cap, eta in ATTEMPTS:
+            path = ("dense" if (problem.shape[0] + problem.shape[1]) * problem.shape[2] <= DENSE_MAX_VARS
+                    else resolve_linear_solver(problem.shape[1], problem.shape[2], linear_solver))
+            ls = linear_solver
+            for weighted, cap, eta in (ATTEMPTS_CG if path == "cg" else ATTEMPTS):
                 left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
                 if left is not None and left <= 0:
                     hit_limit = True
                     break
                 out = ip_iterate(d, max_iter=max_iter, time_limit=left, check=check,
-                                 weighted=weighted, step_cap=cap, eta=eta)
+                                 weighted=weighted, step_cap=cap, eta=eta, linear_solver=ls)
+                if out.linear != path and path != "dense":  # CG stalled: direct from here on
+                    ls, path = "direct", f"{path}, then {out.linear}"
                 total_iter += int(out.iterations[0])
                 hit_limit |= int(out.iterations[0]) >= max_iter
                 if best["q"] is None or best["lam"] is None:  # stopped before any check
                     check(None, out.lam, out.mu, out.q, np.zeros(1))
                 if min(best["ub"], ci_ub) - max(best["lb"], triv_lb) <= gap_tol:
                     break
+        if isinstance(best["q"], tuple):
+            lam_u, mu_u, w_u = best["q"]
+            _, c_u = lse_softmax(lam_u[None], mu_u[None], d.A)
+            c_u *= w_u[None, :, :, None]
+            q_u = polish_primal(problem, c_u[0])
+            del c_u
+            best.update(ub=objective_bits(q_u), q=q_u)
         if ci_ub < best["ub"]:
-            best.update(ub=ci_ub, q=ci)
+            best.update(ub=ci_ub, q=problem.conditionally_independent())
         gap = best["ub"] - max(best["lb"], triv_lb)
         if gap <= gap_tol:
             status = Status.OPTIMAL
@@ -717,7 +1097,8 @@ class NativeSolver(Solver):
             iterations=total_iter,
             solve_time=time.perf_counter() - t0,
             info={"gap_bits": float(gap), "m_lower": float(max(best["lb"], triv_lb)), "m_upper": float(best["ub"]),
-                  "gap_tol": gap_tol, "method": "primal-dual interior point (Mehrotra), dual (lambda, mu)"},
+                  "gap_tol": gap_tol, "method": "primal-dual interior point (Mehrotra), dual (lambda, mu)",
+                  "linear_solver": path},
         )
 
 
