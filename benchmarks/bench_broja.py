@@ -281,7 +281,7 @@ def build_report(sizes, peers, results, batch, args, header) -> str:
         "",
         "Peak numpy allocation inside the native solver (tracemalloc), against the 8·n³ bytes of the input "
         "table, and the Newton-system path it took (`dense`: one dense solve; `direct`: Cholesky of the "
-        "Schur complement, used while that matrix is at most 2 MiB; `cg`: matrix-free conjugate gradients).",
+        "Schur complement, used while that matrix is at most 2 MiB or when |X2| > |Y|; `cg`: matrix-free conjugate gradients).",
         "",
         "| n | input | native peak | ratio | Newton systems |",
         "|---|---|---|---|---|",
