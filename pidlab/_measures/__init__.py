@@ -63,7 +63,9 @@ class Broja(Measure):
             bracket=bracket,
             iterations=sol.iterations,
             solve_time=sol.solve_time,
-            notes=tuple(str(v) for k, v in sol.info.items() if k == "note"),
+            notes=tuple(str(v) for k, v in sol.info.items() if k == "note")
+            + ((f"solvers tried in turn: {' | '.join(sol.info['attempts'])}; used {sol.solver}",)
+               if sol.info.get("attempts") else ()),
         )
 
 

@@ -511,37 +511,18 @@ def synergy_bounds(
 
 
 def _solve(problem: Any, solver: Any, notes: list[str]) -> Any:
-    """solve_broja; with ``solver=None`` a backend that fails, or whose certified gap exceeds
-    ``GAP_TOL``, hands over to the next available one (noted); the tightest certificate wins."""
-    from pidlab._plugins import lookup, names
+    """solve_broja; with ``solver=None`` a backend whose answer is not certified hands over to
+    the next available one (:func:`pidlab._solvers.solve_broja`), which is noted here."""
     from pidlab._solvers import GAP_TOL, solve_broja
-    from pidlab.exceptions import InaccurateSolutionWarning, SolverError
+    from pidlab.exceptions import InaccurateSolutionWarning
 
     if solver is not None:
         return solve_broja(problem, solver)
-    errors: list[str] = []
-    best = None
-    for n in names("solver"):
-        inst = lookup("solver", n).instance()
-        av = inst.availability()
-        if not getattr(av, "available", av) or not inst.can_solve(problem):
-            continue
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", InaccurateSolutionWarning)
-                sol = solve_broja(problem, n)
-        except SolverError as exc:
-            errors.append(f"{n}: {exc}")
-            continue
-        if best is None or sol.certificate.gap < best.certificate.gap:
-            best = sol
-        if sol.certificate.gap <= GAP_TOL:
-            break
-        errors.append(f"{n}: status {sol.status}, certified gap {sol.certificate.gap:.2e} bits")
-    if best is None:
-        raise SolverError("every available BROJA solver failed: " + " | ".join(errors or ["none available"]))
-    if errors:
-        notes.append("BROJA: solver attempts before the one used: " + " | ".join(errors) + f"; used {best.solver}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InaccurateSolutionWarning)
+        best = solve_broja(problem, None)
+    if best.info.get("attempts"):
+        notes.append("BROJA: solvers tried in turn: " + " | ".join(best.info["attempts"]) + f"; used {best.solver}")
     if best.certificate.gap > GAP_TOL:
         warnings.warn(
             f"BROJA: best certified gap {best.certificate.gap:.2e} bits (solver {best.solver}); R, U1, U2 are "
