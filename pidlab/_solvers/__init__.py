@@ -148,10 +148,16 @@ def solve_broja(
     return sol
 
 
-def _solve_any(problem: BrojaProblem, joint: ArrayLike | None, accept_gap: float) -> BrojaSolution:
-    """The preferred available backend, then the next ones while the answer is not certified."""
-    first = get_solver(None, problem)  # raises the "no installed solver" error when none is
-    order = [first] + [inst for inst in _available_instances(problem) if inst.name != first.name]
+def _solve_any(
+    problem: BrojaProblem, joint: ArrayLike | None, accept_gap: float, skip: tuple[str, ...] = ()
+) -> BrojaSolution:
+    """The preferred available backend, then the next ones while the answer is not certified
+    (backends named in ``skip`` are not tried)."""
+    if skip:
+        order = [inst for inst in _available_instances(problem) if inst.name not in skip]
+    else:
+        first = get_solver(None, problem)  # raises the "no installed solver" error when none is
+        order = [first] + [inst for inst in _available_instances(problem) if inst.name != first.name]
     attempts: list[str] = []
     best: BrojaSolution | None = None
     for inst in order:
