@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from pidlab._broja import atoms_from_m, dual_shift_cost
+from pidlab._broja import PRIMAL_RESIDUAL_TOL, atoms_from_m, dual_shift_cost
 from pidlab._distribution import SUM_TOL
 from pidlab._status import Status
 from pidlab.exceptions import InaccurateSolutionWarning, InvalidDistributionError, SolverError, UnknownNameError
@@ -381,16 +381,16 @@ def decompose_many(
                 g = idx[loc]
                 lb = dual_bound_many(d.a[loc], d.b[loc], d.A[loc], lam, mu)
                 # The iterate is near-feasible once the complementarity is small, so a few
-                # sweeps reach the host's tolerance; a point still off by more than 1e-14 is not
-                # used (a residual r can move the objective by about r·log(1/q), which for
-                # marginals of 1e-12 and r = 1e-10 exceeded 1e-10 bits).
+                # sweeps reach the host's tolerance; a point still off by more than the host's
+                # PRIMAL_RESIDUAL_TOL is not used (a residual r can move the objective by about
+                # r·log(1/q): for marginals of 1e-12 and r = 1e-10 that exceeded 1e-10 bits).
                 qp = polish_many(d.a[loc], d.b[loc], d.A[loc], q, max_iter=POLISH_SWEEPS)
-                ok_res = _residual_many(d.a[loc], d.b[loc], d.A[loc], qp) <= 1e-14
+                ok_res = _residual_many(d.a[loc], d.b[loc], d.A[loc], qp) <= PRIMAL_RESIDUAL_TOL
                 slow = np.nonzero(~ok_res)[0]
                 if slow.size:  # IPF converges linearly: give the slow items more sweeps
                     ls = loc[slow]
                     qp[slow] = polish_many(d.a[ls], d.b[ls], d.A[ls], qp[slow], max_iter=20 * POLISH_SWEEPS)
-                    ok_res[slow] = _residual_many(d.a[ls], d.b[ls], d.A[ls], qp[slow]) <= 1e-14
+                    ok_res[slow] = _residual_many(d.a[ls], d.b[ls], d.A[ls], qp[slow]) <= PRIMAL_RESIDUAL_TOL
                 ub = objective_bits_many(qp)
                 ub = np.where(ok_res, ub, np.inf)
                 m_up[g] = np.minimum(m_up[g], ub)

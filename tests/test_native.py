@@ -330,3 +330,28 @@ def test_default_solver_hands_over_when_native_does_not_certify():
             handed_over += 1
         assert r.certificate.gap <= native_gap + 1e-15  # never worse than the native answer
     assert handed_over >= 3
+
+
+def test_an_infeasible_point_is_repaired_or_not_used(monkeypatch):
+    # A backend point off the marginals must not bound m* from above: it is either repaired into
+    # an exactly feasible point or not used.
+    import pidlab._broja as broja
+    from pidlab._broja import PRIMAL_RESIDUAL_TOL, SolveResult, primal_bound
+
+    p = np.zeros((2, 2, 2))
+    p[:, :, 0] = [[0.25, 0.0], [0.2, 0.05]]  # p(x1, y=0) = (.25, .25), p(x2, y=0) = (.45, .05)
+    p[:, :, 1] = 0.125
+    pr = _problem(p)
+    assert primal_bound(pr, p)[0] == pytest.approx(objective_bits(p), abs=1e-12)  # p itself is feasible
+    bad = p.copy()
+    bad[:, :, 0] = [[0.25, 0.0], [0.0, 0.25]]  # diagonal support: scaling alone never gets there
+    ub, qs = primal_bound(pr, bad)
+    assert pr.residual(qs) <= 1e-15 and qs.min() >= 0.0  # repaired exactly
+    m_star = pidlab.decompose(p).certificate.m_lower
+    assert ub >= m_star - 1e-12 and ub == pytest.approx(objective_bits(qs), abs=1e-15)
+    # without the polishing, the same point is not accepted as a bound
+    monkeypatch.setattr(broja, "polish_primal", lambda problem, q, **kw: np.asarray(q, dtype=float))
+    ub2, q2 = primal_bound(pr, bad)
+    assert pr.residual(q2) > PRIMAL_RESIDUAL_TOL and ub2 == math.inf
+    cert, _ = certify(pr, SolveResult("x", Status.OPTIMAL, bad))
+    assert cert.primal_source == "conditionally independent"

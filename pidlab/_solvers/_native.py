@@ -63,7 +63,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pidlab._bases import Availability, Solver
-from pidlab._broja import BrojaProblem, SolveResult, dual_bound, objective_bits, polish_primal
+from pidlab._broja import BrojaProblem, SolveResult, dual_bound, objective_bits, primal_bound
 from pidlab._status import Status
 from pidlab.exceptions import SolverError
 from pidlab.hookspecs import hookimpl
@@ -1056,7 +1056,7 @@ class NativeSolver(Solver):
 
         def check(idx: Any, lam: Arr, mu: Arr, q: Arr, mu_c: Arr) -> NDArray[np.bool_]:
             lb = dual_bound(problem, lam[0], mu[0])
-            ub = objective_bits(polish_primal(problem, q[0]))
+            ub, _ = primal_bound(problem, q[0])
             if lb > best["lb"]:
                 best.update(lb=lb, lam=lam[0].copy(), mu=mu[0].copy())
             if ub < best["ub"]:
@@ -1089,9 +1089,9 @@ class NativeSolver(Solver):
             lam_u, mu_u, w_u = best["q"]
             _, c_u = lse_softmax(lam_u[None], mu_u[None], d.A)
             c_u *= w_u[None, :, :, None]
-            q_u = polish_primal(problem, c_u[0])
+            ub_u, q_u = primal_bound(problem, c_u[0])
             del c_u
-            best.update(ub=objective_bits(q_u), q=q_u)
+            best.update(ub=ub_u, q=q_u)
         if ci_ub < best["ub"]:
             best.update(ub=ci_ub, q=problem.conditionally_independent())
         gap = best["ub"] - max(best["lb"], triv_lb)
@@ -1146,8 +1146,7 @@ class NativeSolver(Solver):
         lam[drop_a] = big
         mu[drop_b] = big
         lb = max(dual_bound(problem, lam, mu), problem.I_x1y, problem.I_x2y)
-        q = polish_primal(problem, res.q)
-        ub = objective_bits(q)
+        ub, q = primal_bound(problem, res.q)
         ci = problem.conditionally_independent()
         if objective_bits(ci) < ub:
             ub, q = objective_bits(ci), ci
