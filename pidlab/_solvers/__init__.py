@@ -153,11 +153,9 @@ def _solve_any(
 ) -> BrojaSolution:
     """The preferred available backend, then the next ones while the answer is not certified
     (backends named in ``skip`` are not tried)."""
-    if skip:
-        order = [inst for inst in _available_instances(problem) if inst.name not in skip]
-    else:
-        first = get_solver(None, problem)  # raises the "no installed solver" error when none is
-        order = [first] + [inst for inst in _available_instances(problem) if inst.name != first.name]
+    order = [inst for inst in _available_instances(problem) if inst.name not in skip]
+    if not order and not skip:
+        get_solver(None, problem)  # raises the "no installed solver" error, with the reasons
     attempts: list[str] = []
     best: BrojaSolution | None = None
     for inst in order:

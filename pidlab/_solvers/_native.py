@@ -63,7 +63,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pidlab._bases import Availability, Solver
-from pidlab._broja import BrojaProblem, SolveResult, dual_bound, objective_bits, primal_bound
+from pidlab._broja import BrojaProblem, SolveResult, certify, dual_bound, objective_bits, primal_bound
 from pidlab._status import Status
 from pidlab.exceptions import SolverError
 from pidlab.hookspecs import hookimpl
@@ -229,7 +229,6 @@ class _DenseFactor:
         M[:, K1:, :K1] = X.transpose(0, 2, 1)
         self.M = M
         self.shape = (n1, n2, ny)
-        self.regularised = False
 
     def solve(self, rl: Arr, rm: Arr) -> tuple[Arr, Arr]:
         N = rl.shape[0]
@@ -239,7 +238,6 @@ class _DenseFactor:
             x = np.linalg.solve(self.M, r[..., None])[..., 0]
         except np.linalg.LinAlgError:
             x = np.stack([np.linalg.lstsq(Mi, ri, rcond=None)[0] for Mi, ri in zip(self.M, r)])
-            self.regularised = True
         return x[:, : n1 * ny].reshape(N, n1, ny), x[:, n1 * ny:].reshape(N, n2, ny)
 
 
@@ -265,7 +263,6 @@ class _SchurFactorFast:
         _, n1, ny, _ = Mll.shape
         n2 = Mmm.shape[1]
         self.shape = (n1, n2, ny)
-        self.regularised = False
         q, kc, c = q[0], kc[0], c[0]
         self.q, self.kc, self.c = q, kc, c
         self.vbf = d.vbf[0]
@@ -341,7 +338,6 @@ class _SchurFactor:
         _, n1, ny, _ = Mll.shape
         n2 = Mmm.shape[1]
         self.shape = (n1, n2, ny)
-        self.regularised = False
         L = _chol_blocks(Mll[0])
         Linv = np.linalg.inv(L)  # (n1, ny, ny), lower triangular
         self.Linv = Linv
@@ -363,7 +359,6 @@ class _SchurFactor:
         if self.cf is None:
             scale = float(np.abs(np.diagonal(self._Mmm, axis1=1, axis2=2)).max()) or 1.0
             for k in range(6):
-                self.regularised = True
                 self.cf = self._factor(scale * 10.0 ** (-14 + 2 * k))
                 if self.cf is not None:
                     break
@@ -406,14 +401,20 @@ CG_RTOL = 1e-10
 CG_MAXITER = 400
 
 
+def _chunks(n: int, parts: int = 8) -> Iterator[slice]:
+    """About ``parts`` consecutive slices covering ``range(n)`` (temporaries stay a fraction of
+    a table-sized array)."""
+    step = max(1, -(-n // parts))
+    for i0 in range(0, n, step):
+        yield slice(i0, min(n, i0 + step))
+
+
 def _spd_inverse(M: Arr, mask: BArr) -> Arr:
     """Inverses of a stack of symmetric positive (semi)definite matrices on the rows and columns
     in ``mask`` (zero elsewhere); regularised if a block is singular in floating point.
     Computed in place, a few matrices at a time: ``M`` is overwritten and returned."""
     ar = np.arange(M.shape[-1])
-    step = max(1, -(-M.shape[0] // 8))
-    for i0 in range(0, M.shape[0], step):
-        sl = slice(i0, i0 + step)
+    for sl in _chunks(M.shape[0]):
         m = mask[sl, :, None] & mask[sl, None, :]
         Mc = M[sl]
         Mc *= m
@@ -458,7 +459,6 @@ class _MatrixFreeFactor:
     def __init__(self, d: _Batch, w: Arr, s: Arr, c: Arr) -> None:
         n1, n2, ny = c.shape[1:]
         self.shape = (n1, n2, ny)
-        self.regularised = False
         self.failed = False  # a CG solve ended above its tolerance
         self.iterations: list[int] = []
         P = d.P[0]
@@ -477,9 +477,7 @@ class _MatrixFreeFactor:
         ar, i2 = np.arange(ny), np.arange(n2)
         # x1 blocks are independent: work through them in chunks so that the temporaries stay
         # a fraction of the table (q = w c is never stored whole)
-        step = max(1, -(-n1 // 8))
-        for i0 in range(0, n1, step):
-            sl = slice(i0, min(n1, i0 + step))
+        for sl in _chunks(n1):
             cc, wc, ksc, bigc = c[sl], w0[sl], ks[sl], big[sl]
             D = np.matmul((cc * ksc[..., None]).transpose(0, 2, 1), cc)
             D[:, ar, ar] += np.einsum("ia,iau->iu", wc, cc)  # Σ_x2 q
@@ -546,10 +544,7 @@ class _MatrixFreeFactor:
         q = c * w[:, :, None]
         psi *= q  # q∘ψ
         cg = c * (ks + gam)[:, :, None]
-        n2 = c.shape[1]
-        step = max(1, -(-n2 // 8))  # a few x2 blocks at a time: no table-sized temporary
-        for a0 in range(0, n2, step):
-            sa = slice(a0, a0 + step)
+        for sa in _chunks(c.shape[1]):  # a few x2 blocks at a time: no table-sized temporary
             cT = c[:, sa].transpose(1, 0, 2)  # (k, m, ny)
             X = np.matmul(psi[:, sa].transpose(1, 2, 0), cT)  # (k, ny, ny)
             out[sa] += X
@@ -647,16 +642,6 @@ class _MatrixFreeFactor:
         return dl[None], dm[None], T
 
 
-def _inv_blocks(M: Arr) -> Arr:
-    """Inverses of a stack of symmetric positive (semi)definite blocks, regularised if needed."""
-    try:
-        L = np.linalg.cholesky(M)
-    except np.linalg.LinAlgError:
-        L = _chol_blocks(M)
-    Li = np.linalg.inv(L)
-    return Li.transpose(0, 2, 1) @ Li
-
-
 def _chol_blocks(M: Arr) -> Arr:
     try:
         return np.linalg.cholesky(M)
@@ -698,9 +683,11 @@ def blas_threads(n: int | None) -> Iterator[None]:
 _CONTROLLER: Any = None
 
 
-def resolve_linear_solver(n2: int, ny: int, linear_solver: str | None = "auto") -> str:
-    """The Newton-system path ``"direct"`` or ``"cg"`` that ``linear_solver`` means for a
-    problem with |X2| = n2 and |Y| = ny (problems small enough for one dense solve aside)."""
+def resolve_linear_solver(n1: int, n2: int, ny: int, linear_solver: str | None = "auto") -> str:
+    """The Newton-system path (``"dense"``, ``"direct"`` or ``"cg"``) that ``linear_solver``
+    means for one problem of shape (n1, n2, ny)."""
+    if (n1 + n2) * ny <= DENSE_MAX_VARS:
+        return "dense"
     if linear_solver in (None, "auto"):
         # The iterative path eliminates each x1 block exactly, which stays well-conditioned while
         # an x1 has at most about |Y| active pairs: guaranteed in spirit when |X2| <= |Y| (the
@@ -750,9 +737,7 @@ def ip_iterate(
     """
     t0 = time.perf_counter() if t_start is None else t_start
     N, n1, n2, ny = d.A.shape
-    if dense is None:
-        dense = (n1 + n2) * ny <= DENSE_MAX_VARS or N > 1
-    linear = "dense" if dense else resolve_linear_solver(n2, ny, linear_solver)
+    linear = "dense" if dense or (dense is None and N > 1) else resolve_linear_solver(n1, n2, ny, linear_solver)
     lam, mu, w, s = initial_point(d)
     # Weighted central path w*s = tau*rho with rho the starting pair masses: pairs of tiny
     # probability get proportionally tiny complementarity targets (scale invariance).
@@ -1033,7 +1018,8 @@ class NativeSolver(Solver):
             reduced = self._without_negligible_mass(problem, **opts)
             if reduced is not None:
                 return reduced
-        if n2 > n1 and (n1 + n2) * ny > DENSE_MAX_VARS:
+        path = resolve_linear_solver(n1, n2, ny, linear_solver)
+        if n2 > n1 and path != "dense":
             # The Newton systems eliminate the X1 side and keep a system in the X2 side: solve
             # with the larger source as X1 (smaller Schur complement; fewer pairs per eliminated
             # block than it has variables, which the iterative path needs) and swap back.
@@ -1067,8 +1053,6 @@ class NativeSolver(Solver):
         total_iter = 0
         hit_limit = False
         with blas_threads(threads):
-            path = ("dense" if (problem.shape[0] + problem.shape[1]) * problem.shape[2] <= DENSE_MAX_VARS
-                    else resolve_linear_solver(problem.shape[1], problem.shape[2], linear_solver))
             ls = linear_solver
             for weighted, cap, eta in (ATTEMPTS_CG if path == "cg" else ATTEMPTS):
                 left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
@@ -1145,12 +1129,8 @@ class NativeSolver(Solver):
         big = 50.0 + max(float(np.abs(lam).max(initial=0.0)), float(np.abs(mu).max(initial=0.0)))
         lam[drop_a] = big
         mu[drop_b] = big
-        lb = max(dual_bound(problem, lam, mu), problem.I_x1y, problem.I_x2y)
-        ub, q = primal_bound(problem, res.q)
-        ci = problem.conditionally_independent()
-        if objective_bits(ci) < ub:
-            ub, q = objective_bits(ci), ci
-        if not ub - lb <= opts["gap_tol"]:
+        cert, q = certify(problem, dataclasses.replace(res, lam=lam, mu=mu))  # on the original problem
+        if not cert.gap <= opts["gap_tol"]:
             return None
         return dataclasses.replace(
             res,
@@ -1159,7 +1139,7 @@ class NativeSolver(Solver):
             lam=lam,
             mu=mu,
             solve_time=time.perf_counter() - opts["t0"],
-            info={**res.info, "gap_bits": float(ub - lb), "m_lower": float(lb), "m_upper": float(ub),
+            info={**res.info, "gap_bits": cert.gap, "m_lower": cert.m_lower, "m_upper": cert.m_upper,
                   "negligible_entries_dropped": int(drop_a.sum() + drop_b.sum())},
         )
 
