@@ -1,29 +1,17 @@
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 import pidlab
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("PIDLAB_SHARED", ROOT.parent / "shared"))
-
-
-def _load_gates() -> list[dict]:
-    path = SHARED / "reference" / "gates.json"
-    if not path.exists():
-        pytest.fail(f"reference values not found at {path}; set PIDLAB_SHARED to the shared/ directory", pytrace=False)
-    return json.loads(path.read_text())["cases"]
+from tests.reference_gates import GATES
 
 
 @pytest.fixture(scope="session")
 def gates() -> list[dict]:
-    """Reference values for the canonical gates (../shared/reference/gates.json)."""
-    return _load_gates()
+    """Reference values for the canonical gates, closed forms with their sources (tests/reference_gates.py)."""
+    return [dict(g) for g in GATES]
 
 
 @pytest.fixture(params=pidlab.solvers(available=True), scope="session")
