@@ -7,7 +7,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.pidlab-installed
 
-.PHONY: demo test venv browser bench clean
+.PHONY: demo test test-slow venv browser bench docs clean
 
 $(STAMP): pyproject.toml plugins/pidlab-mmi/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,8 +29,17 @@ browser:
 demo: $(STAMP)
 	$(PY) -m pidlab._demo
 
+# The test suite (a few minutes on 2 cores), including a real JupyterLab in headless Chromium.
 test: $(STAMP) browser
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not slow"
+
+# The long random sweeps (marked slow); CI runs them after `make test`.
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -m slow
+
+# The documentation site (executes the notebooks; warnings are errors): docs/_build/html/index.html
+docs: $(STAMP)
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_broja.py --quick
