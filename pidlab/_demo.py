@@ -8,9 +8,10 @@ k-means), estimates the three tables, reconciles them and bounds the synergy. Be
 fully labelled, the demo also computes the *oracle*: the BROJA decomposition of the discretised
 full joint of all images, which the bounds should bracket (up to estimation error). The point
 bounds treat the three estimated tables as exact; a nonparametric bootstrap (100 replicates by
-default) adds percentile intervals and a band for S under the plug-in model. It prints the
-report, says whether the oracle S lies in the point interval and in the band, and draws the
-bounds, the band and the oracle values.
+default) adds percentile intervals and a band for S under the plug-in model; the advice rests on
+the conservative ends of those intervals. It prints the report, says whether the oracle S lies in
+the point interval and in the band, checks every statement of the advice against the oracle
+(exit code 1 if one is false), and draws the bounds, the band, the accuracies and the oracle values.
 
 Run ``python -m pidlab._demo [--out FILE] [--clusters K] [--seed S] [--bootstrap N]``.
 """
@@ -25,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["main", "run"]
+__all__ = ["main", "run", "plot", "advice_checks"]
 
 
 def run(
@@ -65,23 +66,55 @@ def run(
     full = pidlab.Distribution.from_samples(c1, c2, y, names=("left half", "right half", "digit"))
     oracle = pidlab.decompose(full)
     oracle_acc = float(full.p.max(axis=2).sum())
+    oracle_uni = (float(full.p.sum(axis=1).max(axis=1).sum()), float(full.p.sum(axis=0).max(axis=1).sum()))
     # The same bounds computed from the full data's pairwise tables: by the theorems these must
     # bracket the oracle values exactly (no estimation error), which separates the two effects.
     oracle_bounds = pidlab.synergy_bounds(pidlab.Marginals.from_joint(full))
-    return {"estimate": res, "oracle": oracle, "oracle_accuracy": oracle_acc, "oracle_bounds": oracle_bounds,
-            "n": len(y), "parts": [len(p) for p in parts]}
+    return {"estimate": res, "oracle": oracle, "oracle_accuracy": oracle_acc, "oracle_unimodal_accuracy": oracle_uni,
+            "oracle_bounds": oracle_bounds, "n": len(y), "parts": [len(p) for p in parts]}
+
+
+def advice_checks(out: dict[str, Any]) -> list[tuple[str, bool]]:
+    """Each statement the advice makes, checked against the oracle: ``(statement, holds)`` pairs.
+
+    The advice states intervals (or one end of them) for the synergy, the best multimodal
+    accuracy and the best single-modality accuracy; the oracle values come from the full
+    labelled data with the same symbols.
+    """
+    g = out["estimate"].guidelines()
+    o = out["oracle"]
+    checks: list[tuple[str, bool]] = []
+    s_lo, s_hi = g["synergy_model"]["synergy_interval"]
+    v = g["synergy_model"]["verdict"]
+    if v in ("yes", "undetermined"):
+        checks.append((f"synergy is at least {max(s_lo, 0.0):.3f} bits (oracle S = {o.S:.3f})", o.S >= s_lo - 1e-9))
+    if v in ("no", "undetermined"):
+        checks.append((f"synergy is at most {s_hi:.3f} bits (oracle S = {o.S:.3f})", o.S <= s_hi + 1e-9))
+    a_lo, a_hi = g["collect_multimodal"]["accuracy_interval"]
+    u_lo, u_hi = g["collect_multimodal"]["unimodal_interval"]
+    acc, uni = out["oracle_accuracy"], max(out["oracle_unimodal_accuracy"])
+    v = g["collect_multimodal"]["verdict"]
+    if v in ("yes", "undetermined"):
+        checks.append((f"the best multimodal accuracy is at least {a_lo:.3f} (oracle {acc:.3f})", acc >= a_lo - 1e-9))
+        checks.append((f"the best single modality is at most {u_hi:.3f} accurate (oracle {uni:.3f})", uni <= u_hi + 1e-9))
+    if v in ("no", "undetermined"):
+        checks.append((f"the best multimodal accuracy is at most {a_hi:.3f} (oracle {acc:.3f})", acc <= a_hi + 1e-9))
+        checks.append((f"the best single modality is at least {u_lo:.3f} accurate (oracle {uni:.3f})", uni >= u_lo - 1e-9))
+    return checks
 
 
 def plot(out: dict[str, Any], path: str) -> str:
-    """Draw the bounds as intervals beside the oracle values; returns the path written."""
+    """Draw the estimated atoms and bounds beside the oracle values, and the accuracy ranges; returns the path."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    b = out["estimate"].bounds
+    est = out["estimate"]
+    b = est.bounds
     o = out["oracle"]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.8), gridspec_kw={"width_ratios": [3, 1]})
+    bs = est.bootstrap
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.6), gridspec_kw={"width_ratios": [3, 2]})
     names = ["R", "U1", "U2", "S"]
     est_lo = [b.R, b.U1, b.U2, b.S_lower]
     est_hi = [b.R, b.U1, b.U2, b.S_upper]
@@ -92,31 +125,46 @@ def plot(out: dict[str, Any], path: str) -> str:
             ax1.vlines(x - 0.1, lo, hi, color="C0", lw=6, alpha=0.7)
         else:
             ax1.plot(x - 0.1, lo, "o", color="C0", ms=8)
-    bs = out["estimate"].bootstrap
+    values = [*est_lo, *est_hi, *orc]
     if bs is not None:
         for x, key in zip(xs[:3], ("R", "U1", "U2")):
             ax1.vlines(x - 0.25, *bs.intervals[key], color="C2", lw=2.5)
+            values += list(bs.intervals[key])
         ax1.vlines(3 - 0.25, *bs.S_band, color="C2", lw=2.5,
-                   label=f"bootstrap {bs.confidence:.0%} intervals / band for S ({bs.n_used} replicates)")
+                   label=f"{bs.confidence:.0%} bootstrap intervals / band for S ({bs.n_used} resamples)")
+        values += list(bs.S_band)
     ob = out["oracle_bounds"]
     ax1.vlines(3 + 0.3, ob.S_lower, ob.S_upper, color="0.5", lw=3, alpha=0.8,
                label="bounds from the full data's pairwise tables")
+    values += [ob.S_lower, ob.S_upper]
     ax1.plot(xs + 0.1, orc, "D", color="C3", ms=7, label="oracle (full labelled data)")
-    ax1.plot([], [], color="C0", lw=6, alpha=0.7, label="semi-supervised estimate / bounds")
-    ax1.set_xticks(xs, ["R (redundancy)", "U1 (left)", "U2 (right)", "S (synergy)"])
+    ax1.plot([], [], color="C0", lw=6, alpha=0.7, label="estimate from the three data sets (S: bounds)")
+    ax1.set_xticks(xs, ["R\nredundancy", "U1\nunique to left", "U2\nunique to right", "S\nsynergy"])
     ax1.set_ylabel("bits")
-    lows = [*est_lo, *orc] + ([] if bs is None else [bs.intervals[k][0] for k in ("R", "U1", "U2")] + [bs.S_band[0]])
-    ax1.set_ylim(bottom=min(0.0, *lows) - 0.35)
-    ax1.set_title("digits: left vs right half -> digit")
-    ax1.legend(loc="lower left", fontsize=7.5)
-    ax2.vlines(0, b.accuracy_lower, b.accuracy_upper, color="C0", lw=6, alpha=0.7)
+    span = max(values) - min(values)
+    ax1.set_ylim(max(0.0, min(values) - 0.08 * span), max(values) + 0.08 * span)
+    ax1.set_title("digits: what the left and right halves tell about the digit", fontsize=10)
+    ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=7.5, ncol=2, frameon=False)
+
+    ua = est.unimodal_accuracy
+    oua = out["oracle_unimodal_accuracy"]
+    ax2.vlines(0 - 0.1, b.accuracy_lower, b.accuracy_upper, color="C0", lw=6, alpha=0.7)
+    acc_values = [b.accuracy_lower, b.accuracy_upper, *ua, *oua, out["oracle_accuracy"]]
+    for x, u in ((1, ua[0]), (2, ua[1])):
+        ax2.plot(x - 0.1, u, "o", color="C0", ms=8)
     if bs is not None:
-        ax2.vlines(-0.15, bs.intervals["accuracy_lower"][0], bs.intervals["accuracy_upper"][1], color="C2", lw=2.5)
-    ax2.plot(0.15, out["oracle_accuracy"], "D", color="C3", ms=7)
-    ax2.set_xlim(-0.5, 0.6)
-    ax2.set_ylim(0, 1.02)
-    ax2.set_xticks([0], ["Bayes accuracy"])
-    ax2.set_title("accuracy range")
+        iv = bs.intervals
+        ax2.vlines(-0.25, iv["accuracy_lower"][0], iv["accuracy_upper"][1], color="C2", lw=2.5)
+        ax2.vlines(1 - 0.25, *iv["accuracy_x1"], color="C2", lw=2.5)
+        ax2.vlines(2 - 0.25, *iv["accuracy_x2"], color="C2", lw=2.5)
+        acc_values += [iv["accuracy_lower"][0], *iv["accuracy_x1"], *iv["accuracy_x2"]]
+    ax2.plot([0.1, 1.1, 2.1], [out["oracle_accuracy"], *oua], "D", color="C3", ms=7)
+    ax2.set_xlim(-0.6, 2.5)
+    lo_acc = min(acc_values)
+    ax2.set_ylim(max(0.0, lo_acc - 0.05), 1.01)
+    ax2.set_xticks([0, 1, 2], ["both halves\n(range)", "left half\nalone", "right half\nalone"])
+    ax2.set_ylabel("Bayes accuracy")
+    ax2.set_title("best achievable accuracy", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -146,32 +194,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     res, o = out["estimate"], out["oracle"]
     b = res.bounds
-    print(f"scikit-learn digits: {out['n']} images split into {out['parts']} (labelled left | labelled right | "
-          "unlabelled pairs)")
+    print(f"scikit-learn digits: {out['n']} images, each split into a left and a right half, divided into three "
+          f"disjoint parts of {out['parts']} images (labelled left halves | labelled right halves | unlabelled pairs)")
     print(res.report())
-    print("Oracle from the full labelled data (same discretisation), bits:")
-    print(f"  R = {o.R:.4f}   U1 = {o.U1:.4f}   U2 = {o.U2:.4f}   S = {o.S:.4f}   "
-          f"Bayes accuracy = {out['oracle_accuracy']:.3f}")
+    ua = out["oracle_unimodal_accuracy"]
+    print(f"Oracle: the same decomposition of all {out['n']} labelled images (same symbols), which the semi-supervised "
+          "analysis never sees:")
+    print(f"  R = {o.R:.4f}   U1 = {o.U1:.4f}   U2 = {o.U2:.4f}   S = {o.S:.4f};   Bayes accuracy from both "
+          f"{out['oracle_accuracy']:.3f}, left alone {ua[0]:.3f}, right alone {ua[1]:.3f}")
     ob = out["oracle_bounds"]
-    print(f"  the same bounds from the full data's pairwise tables: S in [{ob.S_lower:.4f}, {ob.S_upper:.4f}] "
-          f"(must contain the oracle S; any gap to the line below is estimation error)")
+    print(f"  bounds from the full data's pairwise tables: S in [{ob.S_lower:.4f}, {ob.S_upper:.4f}] (the theorems "
+          "guarantee these contain the oracle S; the difference to the estimate is estimation error)")
     inside = b.S_lower - 1e-9 <= o.S <= b.S_upper + 1e-9
-    print(f"  oracle S = {o.S:.4f} is {'INSIDE' if inside else 'OUTSIDE'} the point interval [{b.S_lower:.4f}, "
-          f"{b.S_upper:.4f}]" + ("" if inside else " (estimation error: the point bounds treat the estimated tables "
-                                                   "as exact)"))
+    print(f"  point interval for S [{b.S_lower:.4f}, {b.S_upper:.4f}]: "
+          + ("contains the oracle S" if inside else
+             f"does NOT contain the oracle S: with {min(out['parts'])} samples per data set the point bounds carry "
+             "estimation error, which is why the advice rests on the bootstrap band"))
     bs = res.bootstrap
     if bs is not None:
-        in_band = bs.contains(o.S)
-        print(f"  oracle S = {o.S:.4f} is {'INSIDE' if in_band else 'OUTSIDE'} the bootstrap band "
-              f"[{bs.S_band[0]:.4f}, {bs.S_band[1]:.4f}] ({bs.n_used} replicates, {bs.confidence:.0%} percentile; "
-              f"a band under the plug-in model, not a guarantee; {bs.seconds:.1f} s)")
-    else:
-        print("  (no bootstrap band: --bootstrap 0)")
+        print(f"  bootstrap band for S [{bs.S_band[0]:.4f}, {bs.S_band[1]:.4f}]: "
+              + ("contains" if bs.contains(o.S) else "does NOT contain") + f" the oracle S ({bs.seconds:.1f} s)")
+    checks = advice_checks(out)
+    print("  the advice's statements, checked against the oracle:")
+    for text, ok in checks:
+        print(f"    {'true ' if ok else 'FALSE'}  {text}")
     if not args.no_plot:
         path = plot(out, args.out)
         print(f"figure written to {path}")
     print(f"done in {time.perf_counter() - t0:.1f} s")
-    return 0
+    return 0 if all(ok for _, ok in checks) else 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -210,6 +210,12 @@ def test_bootstrap_replicates_match_hand_resampled_tables() -> None:
         ref = pidlab.synergy_bounds(rr.marginals)
         for k in ("R", "U1", "U2", "S_lower_redundancy", "S_lower_disagreement", "S_upper", "accuracy_lower"):
             assert bs.replicates[k][r] == pytest.approx(getattr(ref, k), abs=1e-6), k
+        # unimodal Bayes accuracies of the replicate (the advice compares them with the multimodal range)
+        acc1 = rr.marginals.p_x1y.max(axis=1).sum()
+        acc2 = rr.marginals.p_x2y.max(axis=1).sum()
+        assert bs.replicates["accuracy_x1"][r] == pytest.approx(acc1, abs=1e-6)
+        assert bs.replicates["accuracy_x2"][r] == pytest.approx(acc2, abs=1e-6)
+        assert bs.replicates["accuracy_unimodal_best"][r] == pytest.approx(max(acc1, acc2), abs=1e-6)
     # percentile intervals and the band
     for k, (lo, hi) in bs.intervals.items():
         assert lo <= hi

@@ -35,6 +35,9 @@ BOOTSTRAP_QUANTITIES = (
     "accuracy_lower", "accuracy_upper", "alpha",
 )
 
+#: Bayes accuracies of each modality alone, also bootstrapped (the guidelines compare them with the multimodal range).
+UNIMODAL_QUANTITIES = ("accuracy_x1", "accuracy_x2", "accuracy_unimodal_best")
+
 #: EM iterations of the maximum-likelihood reconciliation (point estimate and every replicate).
 _EM_MAX_ITER = 3000
 
@@ -57,8 +60,8 @@ class BootstrapResult:
         Two-sided level of the percentile intervals (quantiles ``(1 - confidence)/2`` and
         ``(1 + confidence)/2``).
     intervals : dict of str -> (float, float)
-        Percentile interval of each quantity in ``BOOTSTRAP_QUANTITIES`` (bits; accuracies as
-        fractions).
+        Percentile interval of each quantity in ``BOOTSTRAP_QUANTITIES`` and of the unimodal Bayes
+        accuracies ``UNIMODAL_QUANTITIES`` (bits; accuracies as fractions).
     S_band : (float, float)
         Conservative band for the synergy: the lower quantile of the replicates' best lower
         bound ``S_lower = max(0, S_lower_redundancy, S_lower_disagreement)`` and the upper
@@ -168,7 +171,9 @@ class EstimateResult:
     fitted_discretizers: tuple[Any, Any] | None = field(default=None, repr=False, compare=False)
     bootstrap: BootstrapResult | None = None
 
-    def guidelines(self, *, accuracy_margin: float = 0.02, synergy_bits: float = 0.05) -> dict[str, Any]:
+    def guidelines(
+        self, *, accuracy_margin: float = 0.02, synergy_bits: float = 0.05, basis: str | None = None
+    ) -> dict[str, Any]:
         """The paper's two guidelines, decided from the bounds with the numbers behind them.
 
         Parameters
@@ -178,98 +183,170 @@ class EstimateResult:
             labelled multimodal data for.
         synergy_bits : float
             Synergy (bits) below which a fusion model built for synergy is not warranted.
+        basis : {"bootstrap", "point"} or None
+            Which numbers the advice rests on. ``"bootstrap"``: the conservative ends of the
+            bootstrap intervals (the lower end of every "at least", the upper end of every "at
+            most"), so the advice accounts for sampling error; ``"point"``: the point bounds,
+            which treat the estimated tables as exact. None (default): ``"bootstrap"`` when the
+            result has a bootstrap (``n_bootstrap > 0``), else ``"point"``.
 
         Returns
         -------
         dict with keys ``collect_multimodal`` and ``synergy_model``, each holding a
-        ``verdict`` ("yes", "no", "undetermined") and ``reason``.
+        ``verdict`` ("yes", "no", "undetermined"), the ``reason`` and the ``basis`` it rests
+        on, and ``basis`` (the same description once).
         """
         b = self.bounds
-        best_uni = max(self.unimodal_accuracy)
-        gain_hi = b.accuracy_upper - best_uni
-        gain_lo = b.accuracy_lower - best_uni
+        bs = self.bootstrap
+        if basis is None:
+            basis = "point" if bs is None else "bootstrap"
+        if basis not in ("point", "bootstrap"):
+            raise InvalidDistributionError(f"basis must be 'point' or 'bootstrap'; got {basis!r}.")
+        if basis == "bootstrap":
+            if bs is None:
+                raise InvalidDistributionError(
+                    "basis='bootstrap' needs a bootstrap; call estimate(..., n_bootstrap=100) or use basis='point'."
+                )
+            iv = bs.intervals
+            a_lo, a_hi = iv["accuracy_lower"][0], iv["accuracy_upper"][1]
+            u_lo, u_hi = iv["accuracy_unimodal_best"]
+            s_lo, s_hi = bs.S_band
+            what = (f"the conservative ends of the {bs.confidence:.0%} bootstrap intervals ({bs.n_used} replicates), "
+                    "so sampling error is accounted for (approximately: see the bootstrap's assumptions)")
+        else:
+            a_lo, a_hi = b.accuracy_lower, b.accuracy_upper
+            u_lo = u_hi = max(self.unimodal_accuracy)
+            s_lo, s_hi = b.S_lower, b.S_upper
+            what = ("the point bounds, which treat the estimated tables as exact (no sampling error; "
+                    "estimate(..., n_bootstrap=100) bases the advice on a bootstrap band)")
+        uni = f"{u_hi:.3f}" if u_lo == u_hi else f"at most {u_hi:.3f}"
+        uni_lo = f"{u_lo:.3f}" if u_lo == u_hi else f"at least {u_lo:.3f}"
+        gain_hi = a_hi - u_lo
+        gain_lo = a_lo - u_hi
         if gain_hi < accuracy_margin:
             v1 = "no"
             r1 = (
-                f"the Bayes-optimal multimodal accuracy is at most {b.accuracy_upper:.3f}, only {gain_hi:+.3f} over "
-                f"the best single modality ({best_uni:.3f}); labelled multimodal data is unlikely to pay off"
+                f"the best multimodal classifier is at most {a_hi:.3f} accurate, at most {gain_hi:+.3f} over the best "
+                f"single modality ({uni_lo}); labelled multimodal data is unlikely to pay off"
             )
         elif gain_lo >= accuracy_margin:
             v1 = "yes"
             r1 = (
-                f"the Bayes-optimal multimodal accuracy is at least {b.accuracy_lower:.3f}, {gain_lo:+.3f} over the "
-                f"best single modality ({best_uni:.3f})"
+                f"the best multimodal classifier is at least {a_lo:.3f} accurate, {gain_lo:+.3f} or more over the "
+                f"best single modality ({uni})"
             )
         else:
             v1 = "undetermined"
             r1 = (
-                f"the Bayes-optimal multimodal accuracy lies in [{b.accuracy_lower:.3f}, {b.accuracy_upper:.3f}] "
-                f"against {best_uni:.3f} for the best single modality: a gain of up to {gain_hi:+.3f} is possible "
-                "but not guaranteed"
+                f"the best multimodal accuracy lies in [{a_lo:.3f}, {a_hi:.3f}] against [{u_lo:.3f}, {u_hi:.3f}] for "
+                f"the best single modality: a gain of up to {gain_hi:+.3f} is possible but not guaranteed"
             )
-        if b.S_upper < synergy_bits:
+        if s_hi < synergy_bits:
             v2, r2 = "no", (
-                f"synergy is at most {b.S_upper:.3f} bits (< {synergy_bits} bits); a simple (late) fusion of unimodal "
+                f"synergy is at most {s_hi:.3f} bits (< {synergy_bits} bits); a simple (late) fusion of unimodal "
                 "models captures the available information"
             )
-        elif b.S_lower >= synergy_bits:
+        elif s_lo >= synergy_bits:
             v2, r2 = "yes", (
-                f"synergy is at least {b.S_lower:.3f} bits (R = {b.R:.3f}, U1 = {b.U1:.3f}, U2 = {b.U2:.3f}); "
-                "information exists only in the combination, so a fusion model built for interactions is warranted"
+                f"synergy is at least {s_lo:.3f} bits (>= {synergy_bits} bits): some information about the target "
+                "exists only in the combination, so a fusion model built for interactions is warranted"
             )
         else:
             v2, r2 = "undetermined", (
-                f"synergy lies in [{b.S_lower:.3f}, {b.S_upper:.3f}] bits; pairwise data cannot decide "
+                f"synergy lies in [{max(s_lo, 0.0):.3f}, {s_hi:.3f}] bits; pairwise data cannot decide "
                 f"(R = {b.R:.3f}, U1 = {b.U1:.3f}, U2 = {b.U2:.3f})"
             )
         return {
-            "collect_multimodal": {"verdict": v1, "reason": r1, "gain_upper": gain_hi, "gain_lower": gain_lo},
-            "synergy_model": {"verdict": v2, "reason": r2},
+            "collect_multimodal": {"verdict": v1, "reason": r1, "gain_upper": gain_hi, "gain_lower": gain_lo,
+                                   "accuracy_interval": (a_lo, a_hi), "unimodal_interval": (u_lo, u_hi),
+                                   "basis": basis},
+            "synergy_model": {"verdict": v2, "reason": r2, "synergy_interval": (s_lo, s_hi), "basis": basis},
+            "basis": what,
         }
 
     def report(self, **kwargs: Any) -> str:
-        """A plain-text report: data, reconciliation, bounds, accuracy range and the two guidelines."""
+        """A plain-text report for a newcomer: data, reconciliation, atoms and bounds, accuracy, advice.
+
+        Each term is explained once; a lower bound below zero is shown as "no information"; the
+        advice says which numbers it rests on (see :meth:`guidelines`).
+        """
         b = self.bounds
         g = self.guidelines(**kwargs)
-        lines = [
-            f"pidlab semi-supervised interaction estimate (target {b.names[2]}, {len(self.classes)} classes; bits)",
-            f"  data: {self.n_samples['labelled_1']} labelled {b.names[0]}, {self.n_samples['labelled_2']} labelled "
-            f"{b.names[1]}, {self.n_samples['pairs']} unlabelled pairs",
-            f"  discretizers: {self.discretizers[0]} | {self.discretizers[1]}",
-            f"  raw tables: p(y) TV {self.consistency_raw['tv_y']:.4f}, p(x1) TV {self.consistency_raw['tv_x1']:.4f}, "
-            f"p(x2) TV {self.consistency_raw['tv_x2']:.4f}",
-        ]
-        if self.repair is not None:
-            tv = ", ".join(f"{k} {v:.4f}" for k, v in self.repair["tv"].items())
-            lines.append(f"  reconciled by {self.reconcile!r} (recorded): tables moved by TV {tv}")
-        lines += [
-            f"  R = {b.R:.4f}   U1 = {b.U1:.4f}   U2 = {b.U2:.4f}",
-            f"  S >= {b.S_lower_redundancy:.4f} (redundancy, Thm 1)   S >= {b.S_lower_disagreement:.4f} "
-            f"(disagreement, Thm 2, alpha = {b.alpha:.4f})",
-            f"  S <= {b.S_upper:.4f} (eq. 50)   =>  S in [{b.S_lower:.4f}, {b.S_upper:.4f}]",
-            f"  I(X1,X2;Y) in [{b.I_lower:.4f}, {b.I_upper:.4f}] of H(Y) = {b.H_y:.4f}",
-            f"  Bayes accuracy of the best multimodal classifier in [{b.accuracy_lower:.3f}, {b.accuracy_upper:.3f}]"
-            f" (unimodal: {self.unimodal_accuracy[0]:.3f}, {self.unimodal_accuracy[1]:.3f})",
-            f"  Collect labelled multimodal data? {g['collect_multimodal']['verdict']}: {g['collect_multimodal']['reason']}",
-            f"  Fusion model built for synergy?   {g['synergy_model']['verdict']}: {g['synergy_model']['reason']}",
-        ]
+        a, c, t = b.names
         bs = self.bootstrap
+        ns = self.n_samples
+        def named(name: str, sym: str) -> str:
+            return name if name == sym else f"{name} ({sym})"
+
+        lines = [
+            f"pidlab: how {named(a, 'X1')} and {named(c, 'X2')} inform the target {named(t, 'Y')}, "
+            f"{len(self.classes)} classes; information in bits",
+            f"  data: {ns['labelled_1']} labelled {a} (X1 with Y), {ns['labelled_2']} labelled {c} (X2 with Y), "
+            f"{ns['pairs']} unlabelled pairs (X1, X2 without Y)",
+        ]
+        d1, d2 = self.discretizers
+        lines.append(f"  symbols: both modalities discretised by {d1}" if d1 == d2
+                     else f"  symbols: {a} discretised by {d1}; {c} by {d2}")
+        cr = self.consistency_raw
+        worst = max(float(cr.get(k, 0.0)) for k in ("tv_y", "tv_x1", "tv_x2"))
+        lines.append(
+            f"  the three data sets disagree, as independent samples do: their distributions of Y, X1 and X2 differ "
+            f"by up to {worst:.3f} in total variation (TV: half the summed absolute difference; 0 = identical)"
+        )
+        if self.repair is not None:
+            how = {"ml": "maximum likelihood: the one joint table that best explains all three data sets",
+                   "tv": "least total variation: the nearest tables that one joint can have"}.get(self.reconcile, "")
+            moved = max(float(v) for v in self.repair["tv"].values())
+            lines.append(f"  reconciled by {self.reconcile!r} ({how}); the tables moved by at most {moved:.3f} in TV")
+
+        def lower(v: float) -> str:
+            return f"{v:.4f}" if v >= 0 else f"no information (the bound is {v:.4f}, below zero)"
+
+        lines += [
+            f"  Information about {t}: H(Y) = {b.H_y:.4f}; both modalities together carry I(X1,X2;Y) in "
+            f"[{b.I_lower:.4f}, {b.I_upper:.4f}], split into four parts (partial information decomposition, BROJA):",
+            f"    R  = {b.R:.4f}  redundancy: information each modality carries alone (the same bits in both)",
+            f"    U1 = {b.U1:.4f}  unique to {a}",
+            f"    U2 = {b.U2:.4f}  unique to {c}",
+            f"    S in [{b.S_lower:.4f}, {b.S_upper:.4f}]  synergy: information only the two together carry; without "
+            "labelled pairs it is bounded, not known (Liang et al., ICLR 2024):",
+            f"      lower bound from redundancy (their Theorem 1):              {lower(b.S_lower_redundancy)}",
+            f"      lower bound from classifier disagreement (Theorem 2):       {lower(b.S_lower_disagreement)}"
+            f" (disagreement alpha = {b.alpha:.4f})",
+            f"      upper bound from min-entropy couplings (their eq. 50):      {b.S_upper:.4f}",
+            f"  Best achievable accuracy predicting {t} (Bayes accuracy: that of the best possible classifier; "
+            "Theorem 5 for both together):",
+            f"    from both together in [{b.accuracy_lower:.3f}, {b.accuracy_upper:.3f}];   from {a} alone "
+            f"{self.unimodal_accuracy[0]:.3f};   from {c} alone {self.unimodal_accuracy[1]:.3f}",
+        ]
         if bs is not None:
+            iv = bs.intervals
+
+            def rng(k: str, f: str = ".4f") -> str:
+                return f"[{iv[k][0]:{f}}, {iv[k][1]:{f}}]"
+
             lines += [
-                f"  Bootstrap ({bs.n_used} replicates, {bs.confidence:.0%} percentile intervals; resampling each data "
-                "set, discretizers fitted once):",
-                f"    S_lower in [{bs.intervals['S_lower'][0]:.4f}, {bs.intervals['S_lower'][1]:.4f}]   S_upper in "
-                f"[{bs.intervals['S_upper'][0]:.4f}, {bs.intervals['S_upper'][1]:.4f}]   R in "
-                f"[{bs.intervals['R'][0]:.4f}, {bs.intervals['R'][1]:.4f}]",
-                f"    band for S: [{bs.S_band[0]:.4f}, {bs.S_band[1]:.4f}] (lower quantile of S_lower, upper quantile of "
-                "S_upper; a bootstrap band under the plug-in model, an assumption, not a guarantee)",
+                f"  Sampling error: {bs.confidence:.0%} bootstrap intervals from {bs.n_used} resamples of each data set "
+                "(discretizers fitted once; an approximation, not a guarantee):",
+                f"    R {rng('R')}   U1 {rng('U1')}   U2 {rng('U2')}",
+                f"    band for S: [{bs.S_band[0]:.4f}, {bs.S_band[1]:.4f}] (low end of the lower bound, high end of "
+                "the upper bound)",
+                f"    accuracy from both {iv['accuracy_lower'][0]:.3f} to {iv['accuracy_upper'][1]:.3f};   {a} alone "
+                f"{rng('accuracy_x1', '.3f')};   {c} alone {rng('accuracy_x2', '.3f')}",
             ]
-            lines.append("  Caveat: the bounds hold for the discretised variables; the point bounds treat the estimated "
-                         "tables as exact, the band accounts for sampling error only approximately.")
-        else:
-            lines.append("  Caveat: the bounds hold for the discretised variables and treat the estimated tables as "
+        lines += [
+            f"  Advice, resting on {g['basis']}:",
+            f"    Collect labelled multimodal data? {g['collect_multimodal']['verdict']}: "
+            f"{g['collect_multimodal']['reason']}",
+            f"    Fusion model built for synergy?   {g['synergy_model']['verdict']}: {g['synergy_model']['reason']}",
+        ]
+        if bs is None:
+            lines.append("  Caveat: the numbers describe the discretised variables and treat the estimated tables as "
                          "exact (n_bootstrap > 0 adds a bootstrap band for sampling error).")
-        lines += [f"  note: {n}" for n in self.notes]
+        else:
+            lines.append("  Caveat: the numbers describe the discretised variables; plug-in estimates from few samples "
+                         "are biased, which the percentile bootstrap does not correct.")
+        lines += [f"  note: {n}" for n in self.notes if not n.startswith("the three empirical tables were reconciled")]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -689,6 +766,11 @@ def _bootstrap(
             for k in BOOTSTRAP_QUANTITIES:
                 vals[k][r] = getattr(b, k)
         n_warned = sum(1 for w_ in caught if not issubclass(w_.category, AssumptionWarning))
+    # Bayes accuracy of each modality alone in every replicate (sum_x max_y p(x, y) of the reconciled joint), so
+    # that advice comparing the multimodal with the unimodal accuracy rests on the sampling band of both.
+    vals["accuracy_x1"] = R.sum(axis=2).max(axis=-1).sum(axis=-1)
+    vals["accuracy_x2"] = R.sum(axis=1).max(axis=-1).sum(axis=-1)
+    vals["accuracy_unimodal_best"] = np.maximum(vals["accuracy_x1"], vals["accuracy_x2"])
     ok = np.isfinite(vals["S_upper"])
     n_used = int(ok.sum())
     notes: list[str] = []
