@@ -25,7 +25,8 @@ Cell magic ``%%pidlab_df`` (the three columns of a DataFrame, one sample per row
 With four positional names the first is a DataFrame in the namespace and the body is a
 ``DataFrame.query`` expression selecting rows (IPython refuses an empty cell body: for all rows
 use the line magic ``%pidlab df``); with three the body is CSV text with a
-header (``--as NAME`` keeps the parsed DataFrame). ``--measure all`` (the default for the cell
+header (``--as NAME`` keeps the parsed DataFrame); its cells are labels read as ``pidlab.io``
+reads CSV files (``7`` is an int, ``07`` a different, string label). ``--measure all`` (the default for the cell
 magic is ``broja``) compares every registered measure. Results are returned, so they display as
 rich tables. Errors print one line (no traceback).
 
@@ -291,10 +292,16 @@ class PidlabMagics(Magics):
                     "the cell body is empty; paste CSV samples with a header naming "
                     f"{x1}, {x2} and {y}, or name a DataFrame first: %%pidlab_df FRAME {x1} {x2} {y}"
                 )
+            from pidlab.io import parse_label
+
             try:
-                df = pd.read_csv(io.StringIO(cell.strip()), skipinitialspace=True)
+                # cells as text, then the label rule of pidlab.io (the CLI and the panels): canonical
+                # integers become ints, "07" stays a string label, never merged with 7
+                df = pd.read_csv(io.StringIO(cell.strip()), skipinitialspace=True, dtype=str,
+                                 keep_default_na=False, na_values=[""])
             except Exception as exc:
                 raise InvalidDistributionError(f"the cell body is not CSV ({exc}); put a header row first.") from None
+            df = df.apply(lambda col: col.map(lambda v: parse_label(v) if isinstance(v, str) else v))
             if args.store:
                 self.shell.user_ns[args.store] = df
         else:

@@ -89,3 +89,170 @@ def test_console_script_subprocess_no_traceback():
     assert ok.returncode == 0 and "S=1.000000" in ok.stdout
     bad = subprocess.run([*exe, "decompose", "--example", "bogus"], capture_output=True, text=True)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and bad.stderr.startswith("pidlab: error:")
+
+
+# ----------------------------------------------------------------------------- samples CSV (pidlab.io)
+AND_ROWS = [(0, 0, 0), (0, 1, 0), (1, 0, 0), (1, 1, 1)]
+AND_BROJA = {"R": 0.311278124459, "U1": 0.0, "U2": 0.0, "S": 0.5}  # Bertschinger et al. 2014, AND gate
+
+
+def _and_pid(capsys, argv):
+    assert main(["decompose", *argv, "--format", "json"]) == 0, capsys.readouterr().err
+    d = json.loads(capsys.readouterr().out)
+    for k, v in AND_BROJA.items():
+        assert d[k] == pytest.approx(v, abs=1e-6)
+    return d
+
+
+@pytest.mark.parametrize(
+    "header, rows, extra",
+    [
+        ("X1,X2,Y", AND_ROWS, []),  # header in other case
+        ("id,x1,note,x2,y", [(i, a, "n", b, c) for i, (a, b, c) in enumerate(AND_ROWS)], []),  # extra columns
+        ("Age,INCOME,label", AND_ROWS, ["--columns", "age,income,LABEL"]),
+        ("label,age,income,z", [(c, a, b, 9) for a, b, c in AND_ROWS], ["--columns", "Age,Income,Label"]),
+        (None, AND_ROWS, ["--no-header"]),
+        (None, [(c, 5, a, b) for a, b, c in AND_ROWS], ["--no-header", "--columns", "3,4,1"]),
+    ],
+)
+def test_samples_csv_columns_header(tmp_path, capsys, header, rows, extra):
+    lines = ([header] if header else []) + ["", *(",".join(map(str, r)) for r in rows), "  "]  # blank lines skipped
+    f = tmp_path / "and.csv"
+    f.write_text("\n".join(lines) + "\n")
+    d = _and_pid(capsys, ["--file", str(f), *extra])
+    if "--columns" in extra and "--no-header" not in extra:
+        want = [c.strip() for c in extra[1].split(",")]
+        names = {h.lower(): h for h in header.split(",")}
+        assert d["sources"] == [names[want[0].lower()], names[want[1].lower()]] and d["target"] == names[want[2].lower()]
+
+
+def test_07_and_7_stay_apart_on_the_cli(tmp_path, capsys):
+    f = tmp_path / "l.csv"
+    f.write_text("x1,x2,y\n7,0,0\n07,0,1\n")
+    assert main(["decompose", "--file", str(f), "--measure", "imin"]) == 0
+    out = capsys.readouterr().out
+    assert "X1:2 x X2:1 -> target Y:2" in out  # two symbols for x1, not one
+
+
+def _latin1(f):
+    f.write_bytes("x1,x2,y\n0,0,0\nä,1,1\n".encode("latin-1"))
+
+
+def _big(f):
+    import csv
+
+    f.write_text("x1,x2,y\n0,0,0\n1,1," + "9" * (csv.field_size_limit() + 1) + "\n")
+
+
+def _npy_bytes(f, data):
+    f.write_bytes(data)
+
+
+@pytest.mark.parametrize(
+    "name, content, extra, parts",
+    [
+        ("e.csv", "", [], ["e.csv is empty"]),
+        ("h.csv", "x1,x2,y\n", [], ["h.csv has a header (line 1) but no samples"]),
+        ("two.csv", "x1,x2\n0,0\n", [], ["two.csv line 1", "no column(s) ['y']", "--columns", "--no-header"]),
+        ("miss.csv", "a,b,c\n0,0,0\n", ["--columns", "a,b,z"], ["miss.csv line 1", "['z']"]),
+        ("gap.csv", "x1,x2,y\n0,0,0\n1,,1\n", [], ["gap.csv: line 3 has no value for column 'x2'"]),
+        ("rag.csv", "x1,x2,y\n0,0,0\n1,1\n", [], ["rag.csv line 3", "ragged"]),
+        ("big.csv", _big, [], ["big.csv line 3", "field size limit"]),
+        ("bad.csv", _latin1, [], ["bad.csv line 3", "not UTF-8"]),
+        ("nh.csv", "0,0\n", ["--no-header"], ["nh.csv line 1", "2 column(s)"]),
+        ("c.csv", "x1,x2,y\n0,0,0\n", ["--columns", "x1,x2"], ["--columns 'x1,x2'", "three"]),
+        ("c.csv", "x1,x2,y\n0,0,0\n", ["--no-header", "--columns", "a,b,c"], ["counted from 1"]),
+        ("e.npy", b"", [], ["e.npy is empty"]),
+        ("c.npy", b"\x93NUMPY\x01\x00v\x00{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2, 2), }", [],
+         ["c.npy", "not a readable .npy"]),
+        ("deep.json", "[" * 100_000 + "]" * 100_000, [], ["deep.json", "nested too deeply"]),
+        ("n.json", '{"p": [[[1]]], "names": null}', [], ["n.json", "'names'"]),
+        ("l.json", '{"p": [[[1]]], "labels": 5}', [], ["l.json", "'labels'"]),
+        ("t.json", "[[[1]]]", ["--no-header"], ["--no-header applies to .csv samples only"]),
+    ],
+)
+def test_bad_files_are_one_line_errors(tmp_path, capsys, name, content, extra, parts):
+    f = tmp_path / name
+    if callable(content):
+        content(f)
+    elif isinstance(content, bytes):
+        f.write_bytes(content)
+    else:
+        f.write_text(content)
+    assert main(["decompose", "--file", str(f), *extra]) == 2
+    captured = capsys.readouterr()
+    err = captured.err
+    assert err.startswith("pidlab: error:") and err.count("\n") == 1 and "Traceback" not in err
+    for p in parts:
+        assert p in err, (p, err)
+    assert "columns=" not in err and "header=False" not in err  # CLI flags, not Python keywords
+
+
+def test_normalize_message_names_the_flag(tmp_path, capsys):
+    f = tmp_path / "half.json"
+    f.write_text(json.dumps((pidlab.examples.get("and").p / 2).tolist()))
+    assert main(["decompose", "--file", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert "--normalize" in err and "normalize=True" not in err and "half.json" in err
+    _and_pid(capsys, ["--file", str(f), "--normalize"])
+
+
+def test_columns_apply_to_files_only(capsys):
+    assert main(["decompose", "--example", "and", "--no-header"]) == 2
+    assert "apply to samples read with --file" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- help texts
+def _all_parsers():
+    from pidlab.cli import build_parser, subparsers
+
+    todo = [build_parser()]
+    while todo:
+        p = todo.pop()
+        yield p
+        todo.extend(subparsers(p))
+
+
+def test_every_option_has_help_with_its_default():
+    seen = 0
+    for p in _all_parsers():
+        for a in p._actions:
+            if not a.option_strings or a.dest == "help":
+                continue
+            seen += 1
+            assert a.help and "default" in a.help, (p.prog, a.option_strings, a.help)
+            assert "(default: None)" not in p._get_formatter()._expand_help(a), (p.prog, a.option_strings)
+    assert seen > 50
+
+
+def test_no_literal_percent_in_help(capsys):
+    from pidlab.cli import build_parser
+
+    for p in _all_parsers():
+        text = p.format_help()
+        assert "%%" not in text and "%(" not in text, p.prog
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["study", "--help"])
+    assert "5%/95% quantiles" in capsys.readouterr().out
+
+
+def test_example_help_lists_the_names():
+    from pidlab.cli import build_parser
+
+    root = build_parser()
+    for cmd in ("decompose", "bounds"):
+        sub = next(p for p in _all_parsers() if p.prog == f"{root.prog} {cmd}")
+        text = " ".join(sub.format_help().split())
+        for name in pidlab.examples.names():
+            assert f" {name}," in text or f" {name} " in text, (cmd, name)
+
+
+def test_rtt_generate_prints_compact_json(capsys):
+    from pidlab.hardness import rtt
+
+    assert main(["hardness", "rtt", "generate", "--seed", "3", "--teachers", "6", "--classes", "6"]) == 0
+    out = capsys.readouterr().out
+    data = json.loads(out)
+    assert len(out.strip().splitlines()) == len(data) + 2  # one line per top-level key
+    inst = rtt.RTTInstance.from_dict(data)
+    assert inst.n_teachers == 6 and rtt.verify(inst, {tuple(t) for t in data["schedule"]}).ok

@@ -64,7 +64,9 @@ def test_errors_are_one_line(argv: list[str], match: str, capsys: pytest.Capture
 def test_exact_too_large_message(capsys: pytest.CaptureFixture[str]) -> None:
     v = ",".join(["0.125"] * 8)
     assert main(["couple", "--p", v, "--q", v, "--method", "exact"]) == 2
-    assert "method='greedy'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    # the CLI names its flag, not the Python keyword
+    assert "--method greedy" in err and "method='greedy'" not in err
 
 
 def test_subprocess_smoke() -> None:
@@ -75,3 +77,36 @@ def test_subprocess_smoke() -> None:
         check=True,
     )
     assert json.loads(out.stdout)["entropy"] == pytest.approx(1.846439344671, abs=1e-9)
+
+
+def test_npy_file_gives_the_same_coupling(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+
+    f = tmp_path / "v.npy"
+    np.save(f, np.array([[0.5, 0.5], [0.25, 0.75]]))
+    assert main(["couple", "--file", str(f), "--method", "exact", "--format", "json"]) == 0
+    # optimum: put 0.5 on (p0, q1), 0.25 on (p1, q0) and 0.25 on (p1, q1): H = 1.5 bits
+    assert json.loads(capsys.readouterr().out)["entropy"] == pytest.approx(1.5, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "parts"),
+    [
+        ("v.csv", "p,q\n0.6,0.4\nx,0.6\n", ["v.csv line 3", "'x' is not a number"]),
+        ("v.csv", "0.6,,0.4\n1\n", ["v.csv line 1", "empty entry"]),
+        ("v.csv", "", ["v.csv is empty"]),
+        ("v.csv", b"0.6,0.4\n\xff\n", ["v.csv line 2", "not UTF-8"]),
+        ("v.json", "[" * 100_000 + "]" * 100_000, ["v.json", "nested too deeply"]),
+        ("v.json", '{"p": [0.5, 0.5], "q": null}', ["v.json", "vector q must be a list of numbers"]),
+        ("v.npy", b"", ["v.npy is empty"]),
+        ("v.txt", "0.5,0.5\n1\n", ["v.txt", ".json, .npy or .csv"]),
+    ],
+)
+def test_bad_files_are_one_line(tmp_path, name: str, content, parts: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / name
+    f.write_bytes(content if isinstance(content, bytes) else content.encode())
+    assert main(["couple", "--file", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("pidlab: error:") and err.count("\n") == 1 and "Traceback" not in err
+    for p in parts:
+        assert p in err, (p, err)

@@ -1,13 +1,15 @@
 """The ``pidlab`` command line.
 
 Subcommands live in modules ``pidlab/cli/_cmd_<name>.py``; each defines
-``add_parser(subparsers) -> ArgumentParser`` and ``run(args) -> int``. Errors on bad input print
-one line on stderr and exit with code 2, never a traceback.
+``add_parser(subparsers) -> ArgumentParser`` and ``run(args) -> int``; every option's help states
+its default. Files are read by :mod:`pidlab.io`. Errors on bad input print one line on stderr,
+naming CLI flags (``--normalize``) rather than Python keywords, and exit with code 2, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import pkgutil
 import sys
@@ -15,9 +17,10 @@ import warnings
 from collections.abc import Sequence
 from enum import IntEnum
 
+from pidlab.cli._common import cli_wording, option_strings
 from pidlab.exceptions import PidlabError, PidlabWarning
 
-__all__ = ["main", "ExitCode"]
+__all__ = ["main", "ExitCode", "build_parser", "subparsers"]
 
 
 class ExitCode(IntEnum):
@@ -37,13 +40,31 @@ def build_parser() -> argparse.ArgumentParser:
         prog="pidlab",
         description="Partial information decomposition and semi-supervised interaction bounds (all values in bits).",
     )
-    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument("--version", action="store_true", help="print the version and exit (default: off)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for modname in _command_modules():
         mod = importlib.import_module(f"pidlab.cli.{modname}")
         p = mod.add_parser(sub)
         p.set_defaults(_run=mod.run)
+        _record_flags(p, frozenset())
     return parser
+
+
+def subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """The parsers nested in ``parser`` (one level)."""
+    out: list[argparse.ArgumentParser] = []
+    for a in parser._actions:
+        if isinstance(a, argparse._SubParsersAction):
+            out.extend(dict.fromkeys(a.choices.values()))
+    return out
+
+
+def _record_flags(parser: argparse.ArgumentParser, inherited: frozenset[str]) -> None:
+    """``_flags`` on each (sub)command: the options it has, so messages can name them."""
+    flags = inherited | option_strings(parser)
+    parser.set_defaults(_flags=flags)
+    for child in subparsers(parser):
+        _record_flags(child, flags)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,20 +82,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always", PidlabWarning)
-            warnings.showwarning = _show_warning  # one readable line per warning
+            warnings.showwarning = functools.partial(_show_warning, flags=getattr(args, "_flags", frozenset()))
             return int(args._run(args))
-    except PidlabError as exc:
-        print(f"pidlab: error: {exc}", file=sys.stderr)
-        return ExitCode.USAGE_ERROR
-    except (OSError, ValueError) as exc:
-        print(f"pidlab: error: {exc}", file=sys.stderr)
+    except (PidlabError, OSError, ValueError) as exc:
+        # one line, naming this subcommand's flags where the library names a Python keyword
+        print(f"pidlab: error: {cli_wording(str(exc), getattr(args, '_flags', frozenset()))}", file=sys.stderr)
         return ExitCode.USAGE_ERROR
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
-    print(f"pidlab: warning: {message}", file=sys.stderr)
+def _show_warning(message, category, filename, lineno, file=None, line=None, *, flags=frozenset()):  # type: ignore[no-untyped-def]
+    """One readable line per warning, in the CLI's wording."""
+    print(f"pidlab: warning: {cli_wording(str(message), flags)}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import csv
 from typing import Any
 
-from pidlab.cli._common import emit, existing_file, read_json
+from pidlab.cli._common import FORMAT_HELP, emit
 from pidlab.exceptions import InvalidDistributionError
 
 #: the joint is printed in table format when it has at most this many rows and columns
@@ -23,22 +22,24 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
             "within --tol; lengths may differ."
         ),
     )
-    p.add_argument("--p", metavar="P", help="comma-separated probabilities, e.g. 0.6,0.4")
-    p.add_argument("--q", metavar="Q", help="comma-separated probabilities, e.g. 0.4,0.3,0.3")
+    p.add_argument("--p", metavar="P", help="comma-separated probabilities, e.g. 0.6,0.4 (default: none; give --p "
+                   "and --q, or --file)")
+    p.add_argument("--q", metavar="Q", help="comma-separated probabilities, e.g. 0.4,0.3,0.3 (default: none)")
     p.add_argument(
         "--file",
         metavar="F",
-        help="F.json ({'p': [...], 'q': [...]} or [[...], [...]]) or F.csv (two rows of numbers, or a "
-        "header with columns p,q where the shorter column may end in empty cells)",
+        help="F.json ({'p': [...], 'q': [...]} or [[...], [...]]), F.csv (two rows of numbers, or a "
+        "header with columns p,q where the shorter column may end in empty cells) or F.npy (shape (2, n)) "
+        "(default: none)",
     )
     p.add_argument(
         "--method",
         default=None,
-        help="coupling method: greedy, lattice, exact or a third-party one (see `pidlab plugins`); "
-        "default: greedy (the default may change between versions)",
+        help="coupling method: greedy, lattice, exact or a third-party one (see `pidlab plugins`) "
+        "(default: greedy; the default may change between versions)",
     )
-    p.add_argument("--tol", type=float, default=1e-9, help="tolerance on each vector's total (default 1e-9)")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--tol", type=float, default=1e-9, help="tolerance on each vector's total (default: %(default)s)")
+    p.add_argument("--format", choices=("table", "json"), default="table", help=FORMAT_HELP)
     return p
 
 
@@ -57,42 +58,10 @@ def _parse_vector(text: str, what: str) -> list[float]:
 
 
 def load_vectors(path: str) -> tuple[list[float], list[float]]:
-    """Read two probability vectors from a .json or .csv file."""
-    f = existing_file(path)
-    suffix = f.suffix.lower()
-    if suffix == ".json":
-        data = read_json(path)
-        if isinstance(data, dict):
-            if "p" not in data or "q" not in data:
-                raise InvalidDistributionError(f"{path}: a JSON object needs keys 'p' and 'q' holding the two vectors.")
-            return data["p"], data["q"]
-        if isinstance(data, list) and len(data) == 2:
-            return data[0], data[1]
-        raise InvalidDistributionError(f"{path}: expected {{'p': [...], 'q': [...]}} or a list of two vectors.")
-    if suffix == ".csv":
-        with f.open(newline="") as fh:
-            rows = [[c.strip() for c in r] for r in csv.reader(fh) if any(c.strip() for c in r)]
-        if not rows:
-            raise InvalidDistributionError(f"{path} is empty; it needs two vectors.")
-        head = [c.lower() for c in rows[0]]
-        if "p" in head and "q" in head:
-            ip, iq = head.index("p"), head.index("q")
-            cols: list[list[float]] = [[], []]
-            for line, r in enumerate(rows[1:], start=2):
-                for k, ix in enumerate((ip, iq)):
-                    cell = r[ix] if ix < len(r) else ""
-                    if cell:
-                        cols[k].append(_parse_vector(cell, f"{path} line {line}")[0])
-            return cols[0], cols[1]
-        if len(rows) != 2:
-            raise InvalidDistributionError(
-                f"{path} has {len(rows)} non-empty rows; give exactly two rows of numbers (p, then q) "
-                "or a header with columns p,q."
-            )
-        return tuple(  # type: ignore[return-value]
-            _parse_vector(",".join(c for c in r if c), f"{path} row {k + 1}") for k, r in enumerate(rows)
-        )
-    raise InvalidDistributionError(f"unsupported file type {suffix!r} for {path}; use .json or .csv.")
+    """Read two probability vectors through :func:`pidlab.io.read_vectors` (.json, .csv or .npy)."""
+    from pidlab.io import read_vectors
+
+    return read_vectors(path)
 
 
 def _table(res: Any) -> str:

@@ -6,7 +6,8 @@ import argparse
 from typing import Any
 
 from pidlab._distribution import Distribution
-from pidlab.cli._common import emit, existing_file, read_json, read_npy, read_samples_csv
+from pidlab.cli._common import FORMAT_HELP, emit, parse_columns
+from pidlab.examples import names as example_names
 from pidlab.exceptions import InvalidDistributionError
 
 
@@ -14,49 +15,68 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "decompose",
         help="decompose I(X1,X2;Y) of a gate or file into R, U1, U2, S (bits)",
-        description="Partial information decomposition of I(X1,X2;Y) in bits; the target is the last axis / the y column.",
+        description=(
+            "Partial information decomposition of I(X1,X2;Y) in bits; the target is the last axis / the y column. "
+            "Files: F.json holds a nested list p[x1][x2][y] or {\"p\": ..., \"names\": [...], \"labels\": [...]}; "
+            "F.npy a 3-D array; F.csv samples, one row per sample, with a header naming the columns x1,x2,y "
+            "(case-insensitive; other columns are ignored; blank lines are skipped). CSV cells are symbol "
+            "labels: non-numeric cells are fine, and 07 and 7 are two different symbols."
+        ),
     )
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--example", metavar="NAME", help="a canonical gate (see pidlab.examples.names())")
+    src.add_argument(
+        "--example",
+        metavar="NAME",
+        help=f"a canonical gate, one of: {', '.join(example_names())} (default: none; give --example or --file)",
+    )
     src.add_argument(
         "--file",
         metavar="F",
-        help="F.json (nested list p[x1][x2][y] or {'p': ..., 'names': [...]}), F.npy (3-D array) "
-        "or F.csv (samples with columns x1,x2,y)",
+        help="F.json (nested list p[x1][x2][y] or {'p': ..., 'names': [...], 'labels': [...]}), F.npy (3-D array) "
+        "or F.csv (samples, one row per sample, header x1,x2,y) (default: none; give --example or --file)",
     )
-    p.add_argument("--measure", default="broja", help="a measure name, or 'all' (default: broja)")
+    p.add_argument(
+        "--columns",
+        metavar="A,B,C",
+        help="samples: the columns holding X1, X2 and Y, in that order; header names, matched case-insensitively, "
+        "which become the variable names; with --no-header, column numbers counted from 1, e.g. 3,1,2 "
+        "(default: x1,x2,y; with --no-header 1,2,3)",
+    )
+    p.add_argument(
+        "--no-header",
+        dest="header",
+        action="store_false",
+        help="samples (.csv): the file has no header row; every row is a sample and x1, x2, y are read by "
+        "position (default: off, the first non-blank row is the header)",
+    )
+    p.add_argument("--measure", default="broja", help="a measure name, or 'all' to compare every registered one "
+                   "(default: %(default)s)")
     p.add_argument("--solver", default=None, help="BROJA backend (default: the preferred available one)")
-    p.add_argument("--normalize", action="store_true", help="divide the table by its total instead of rejecting it")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--normalize", action="store_true",
+                   help="tables (.json/.npy): divide the table by its total instead of rejecting it (default: off)")
+    p.add_argument("--format", choices=("table", "json"), default="table", help=FORMAT_HELP)
     return p
 
 
-def load_distribution(path: str, *, normalize: bool = False) -> Distribution:
-    """Read a distribution from .json, .npy or .csv (samples with columns x1, x2, y)."""
-    suffix = existing_file(path).suffix.lower()
-    if suffix == ".json":
-        data = read_json(path)
-        if isinstance(data, dict):
-            if "p" not in data:
-                raise InvalidDistributionError(f"{path}: a JSON object needs a key 'p' holding p[x1][x2][y].")
-            names = tuple(data.get("names", ("X1", "X2", "Y")))
-            return Distribution(data["p"], labels=data.get("labels"), names=names, normalize=normalize)  # type: ignore[arg-type]
-        return Distribution(data, normalize=normalize)
-    if suffix == ".npy":
-        return Distribution(read_npy(path), normalize=normalize)
-    if suffix == ".csv":
-        return Distribution.from_samples(*read_samples_csv(path, ("x1", "x2", "y")))
-    raise InvalidDistributionError(f"unsupported file type {suffix!r} for {path}; use .json, .npy or .csv.")
+def load_distribution(
+    path: str, *, normalize: bool = False, columns: str | None = None, header: bool = True
+) -> Distribution:
+    """Read a distribution from .json, .npy or .csv through :func:`pidlab.io.read_distribution`."""
+    from pidlab.io import read_distribution
+
+    return read_distribution(path, columns=parse_columns(columns, header=header), header=header, normalize=normalize)
 
 
 def run(args: argparse.Namespace) -> int:
     import pidlab
 
     if args.example is not None:
+        if args.columns is not None or not args.header:
+            raise InvalidDistributionError("--columns and --no-header apply to samples read with --file; drop them.")
         dist = pidlab.examples.get(args.example)
         title = f"{args.example.lower()}: {pidlab.examples.describe(args.example)}"
     else:
-        dist = load_distribution(args.file, normalize=args.normalize)
+        dist = load_distribution(args.file, normalize=args.normalize, columns=args.columns, header=args.header)
         title = f"{args.file}: {dist!r}"
     if args.measure.strip().lower() == "all":
         cmp = pidlab.compare(dist, solver=args.solver)

@@ -8,13 +8,13 @@ list of ``[teacher, class, hour]`` triples, or an object with that list under ``
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
 from pathlib import Path
 from typing import Any
 
-from pidlab.cli._common import emit, to_jsonable
+from pidlab.cli._common import FORMAT_HELP, compact_json, emit
+from pidlab.exceptions import InvalidDistributionError
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -32,15 +32,18 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     acts = r.add_subparsers(dest="rtt_action", metavar="ACTION", required=True)
 
-    g = acts.add_parser("generate", help="write a random instance (JSON)", description="Write a random RTT instance as JSON.")
+    g = acts.add_parser("generate", help="write a random instance (JSON)",
+                        description="Write a random RTT instance as compact JSON (one line per key).")
     g.add_argument("--kind", choices=("solvable", "unsolvable", "random"), default="solvable",
                    help="solvable: with a planted schedule (included); unsolvable: proved so by the exact solver; "
-                   "random: unknown")
-    g.add_argument("--teachers", type=int, default=4)
-    g.add_argument("--classes", type=int, default=4)
-    g.add_argument("--density", type=float, default=None, help="lesson density in (0, 1]")
-    g.add_argument("--seed", type=int, default=None)
-    g.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+                   "random: unknown (default: %(default)s)")
+    g.add_argument("--teachers", type=int, default=4, metavar="N", help="number of teachers (default: %(default)s)")
+    g.add_argument("--classes", type=int, default=4, metavar="N", help="number of classes (default: %(default)s)")
+    g.add_argument("--density", type=float, default=None,
+                   help="lesson density in (0, 1] (default: 0.6 for --kind solvable, 0.7 for unsolvable, 0.5 for random)")
+    g.add_argument("--seed", type=int, default=None,
+                   help="random seed, for a reproducible instance (default: none, a fresh instance each run)")
+    g.add_argument("--out", metavar="FILE", help="write here instead of stdout (default: stdout)")
 
     d = acts.add_parser("reduce", help="write the three pairwise marginals (JSON)",
                         description="The reduction's marginals p(x1,y), p(x2,y), p(x1,x2) as floats and exact fractions. "
@@ -48,39 +51,43 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     d.add_argument("instance", metavar="INSTANCE", help="instance JSON file")
     d.add_argument("--hours", type=int, nargs=3, metavar=("N1", "N2", "N3"), default=None,
                    help="lessons per hour (default: the counts forced by the tight teachers)")
-    d.add_argument("--allow-inconsistent", action="store_true", help="build a split other than the forced one")
-    d.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    d.add_argument("--allow-inconsistent", action="store_true",
+                   help="build a split other than the forced one (default: off, refuse it)")
+    d.add_argument("--out", metavar="FILE", help="write here instead of stdout (default: stdout)")
 
     s = acts.add_parser("solve", help="decide the instance exactly and print a schedule",
                         description="Exact decision procedure (backtracking or MILP).")
     s.add_argument("instance", metavar="INSTANCE", help="instance JSON file")
-    s.add_argument("--hours", type=int, nargs=3, metavar=("N1", "N2", "N3"), default=None)
-    s.add_argument("--method", choices=("backtrack", "milp"), default=None)
-    s.add_argument("--draw", metavar="PNG", help="also draw the graph with the schedule as edge colours")
-    s.add_argument("--out", metavar="FILE", help="write the JSON result here")
-    s.add_argument("--format", choices=("json", "text"), default="json")
+    s.add_argument("--hours", type=int, nargs=3, metavar=("N1", "N2", "N3"), default=None,
+                   help="required lessons per hour (default: any hour counts)")
+    s.add_argument("--method", choices=("backtrack", "milp"), default=None,
+                   help="exact method (default: backtrack)")
+    s.add_argument("--draw", metavar="PNG", help="also draw the graph with the schedule as edge colours "
+                   "(default: no drawing)")
+    s.add_argument("--out", metavar="FILE", help="write the JSON result here (default: stdout only)")
+    s.add_argument("--format", choices=("json", "text"), default="json", help=FORMAT_HELP)
 
     v = acts.add_parser("verify", help="check a schedule against the RTT conditions (exit 1 if it fails)",
                         description="Check the four RTT conditions (and the hour counts with --hours); exit code 1 "
                         "when a condition fails.")
     v.add_argument("instance", metavar="INSTANCE", help="instance JSON file")
     v.add_argument("schedule", metavar="SCHEDULE", help="schedule JSON file")
-    v.add_argument("--hours", type=int, nargs=3, metavar=("N1", "N2", "N3"), default=None)
-    v.add_argument("--draw", metavar="PNG", help="also draw the graph with the schedule as edge colours")
-    v.add_argument("--format", choices=("json", "text"), default="json")
+    v.add_argument("--hours", type=int, nargs=3, metavar=("N1", "N2", "N3"), default=None,
+                   help="also check these lessons per hour (default: no hour-count check)")
+    v.add_argument("--draw", metavar="PNG", help="also draw the graph with the schedule as edge colours "
+                   "(default: no drawing)")
+    v.add_argument("--format", choices=("json", "text"), default="json", help=FORMAT_HELP)
     return p
 
 
 def _read_json(path: str, what: str) -> Any:
     from pidlab.hardness.rtt import InvalidInstanceError
+    from pidlab.io import read_json
 
-    f = Path(path)
-    if not f.exists():
-        raise InvalidInstanceError(f"{what} file {path!r} does not exist; check the path.")
     try:
-        return json.loads(f.read_text())
-    except json.JSONDecodeError as exc:
-        raise InvalidInstanceError(f"{what} file {path} is not valid JSON ({exc}).") from None
+        return read_json(path)
+    except InvalidDistributionError as exc:
+        raise InvalidInstanceError(f"{what} file: {exc}") from None
 
 
 def _load_instance(path: str) -> Any:
@@ -103,10 +110,11 @@ def _load_schedule(path: str) -> list[Any]:
 
 
 def _write(obj: Any, out: str | None) -> None:
+    """Compact JSON (one line per top-level key) to ``out`` or stdout."""
     if out:
-        Path(out).write_text(json.dumps(to_jsonable(obj), indent=2) + "\n")
+        Path(out).write_text(compact_json(obj) + "\n")
     else:
-        emit(obj, "json")
+        emit(obj, "json", compact=True)
 
 
 def _sched_list(s: Any) -> list[list[int]] | None:
@@ -173,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
             _write(out, args.out)
         if args.format == "json":
             if not args.out:
-                emit(out, "json")
+                emit(out, "json", compact=True)
         elif sched is None:
             print("unsolvable: no schedule exists" + (f" with hour counts {tuple(args.hours)}" if args.hours else ""))
         else:
@@ -187,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
     if args.draw:
         _draw(inst, sched, args.draw)
     if args.format == "json":
-        emit(res, "json")
+        emit(res, "json", compact=True)
     else:
         print("ok: the schedule satisfies every RTT condition" if res.ok else "FAILED:")
         for line in res.violations:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from pidlab.cli._common import emit
+from pidlab.cli._common import FORMAT_HELP, emit
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser("plugins", help="list measures, solvers, discretizers and couplings with their availability")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--format", choices=("table", "json"), default="table", help=FORMAT_HELP)
     return p
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from pidlab.cli._common import emit
+from pidlab.cli._common import FORMAT_HELP, emit
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -15,28 +15,32 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="decompose a family of distributions with several measures (local, process pool or dask)",
         description=(
             "Comparative study: every distribution of a family decomposed with every measure; prints the mean and "
-            "5%%/95%% quantiles of R, U1, U2, S (bits, target Y) per measure and writes the full table with --out. "
+            "5%/95% quantiles of R, U1, U2, S (bits, target Y) per measure and writes the full table with --out. "
             "The same family spec gives identical results whatever the executor and chunk size."
         ),
     )
-    p.add_argument("--family", default="dirichlet", help="dirichlet (default), gates or noisy")
-    p.add_argument("--shape", type=int, nargs=3, metavar=("N1", "N2", "NY"), help="dirichlet: alphabet sizes (default 2 2 2)")
-    p.add_argument("--n", type=int, help="dirichlet: number of distributions (default 1000)")
-    p.add_argument("--alpha", type=float, help="dirichlet: concentration (default 1.0 = uniform on the simplex)")
-    p.add_argument("--seed", type=int, help="dirichlet: seed (default 0)")
-    p.add_argument("--gates", nargs="+", metavar="NAME", help="gates/noisy: gate names (default: all / xor)")
-    p.add_argument("--noise", type=float, nargs="+", metavar="E", help="noisy: noise levels (default 0, 0.05, ..., 0.5)")
+    p.add_argument("--family", default="dirichlet", help="dirichlet, gates or noisy (default: %(default)s)")
+    p.add_argument("--shape", type=int, nargs=3, metavar=("N1", "N2", "NY"), help="dirichlet: alphabet sizes (default: 2 2 2)")
+    p.add_argument("--n", type=int, help="dirichlet: number of distributions (default: 1000)")
+    p.add_argument("--alpha", type=float, help="dirichlet: concentration (default: 1.0 = uniform on the simplex)")
+    p.add_argument("--seed", type=int, help="dirichlet: seed (default: 0)")
+    p.add_argument("--gates", nargs="+", metavar="NAME", help="gates/noisy: gate names (default: all for gates, "
+                   "xor for noisy)")
+    p.add_argument("--noise", type=float, nargs="+", metavar="E", help="noisy: noise levels (default: 0, 0.05, ..., 0.5)")
     p.add_argument("--measures", nargs="+", metavar="NAME", help="measure names (default: all registered)")
     p.add_argument("--solvers", nargs="+", metavar="NAME", help="BROJA solvers to compare (default: batched native)")
-    p.add_argument("--no-batch", action="store_true", help="solve BROJA one distribution at a time (pidlab.decompose)")
-    p.add_argument("--executor", default="local", help="local (default), process or dask")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="dask scheduler address, e.g. tcp://host:8786 "
-                   "(with --executor dask; without it a LocalCluster is started for the run)")
+    p.add_argument("--no-batch", action="store_true", help="solve BROJA one distribution at a time (pidlab.decompose) "
+                   "(default: off, batched)")
+    p.add_argument("--executor", default="local", help="local, process or dask (default: %(default)s)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="dask scheduler address, e.g. tcp://host:8786, with "
+                   "--executor dask (default: none, a LocalCluster is started for the run)")
     p.add_argument("--workers", type=int, metavar="W", help="process pool size / LocalCluster workers (default: CPUs)")
     p.add_argument("--chunk-size", type=int, metavar="K", help="distributions per task (default: automatic)")
-    p.add_argument("--errors", default="record", choices=("record", "raise"), help="record failures per row (default) or stop")
-    p.add_argument("--out", metavar="FILE", help="write the table to FILE.csv or everything to FILE.json")
-    p.add_argument("--format", choices=("table", "json"), default="table", help="summary as a table or JSON")
+    p.add_argument("--errors", default="record", choices=("record", "raise"),
+                   help="record failures per row, or stop at the first (default: %(default)s)")
+    p.add_argument("--out", metavar="FILE", help="write the table to FILE.csv or everything to FILE.json "
+                   "(default: none, print the summary only)")
+    p.add_argument("--format", choices=("table", "json"), default="table", help=FORMAT_HELP)
     return p
 
 

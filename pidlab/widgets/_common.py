@@ -1,15 +1,12 @@
-"""Pieces shared by the panels: file parsing, error display, figures as PNG bytes.
+"""Pieces shared by the panels: file parsing (by :mod:`pidlab.io`), error display, figures as PNG bytes.
 
 Only this package imports ipywidgets; matplotlib is imported inside the functions that draw.
 """
 
 from __future__ import annotations
 
-import csv
 import html
 import io
-import json
-import re
 from typing import TYPE_CHECKING, Any
 
 from pidlab._distribution import Distribution
@@ -19,9 +16,6 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["distribution_from_file", "error_html", "figure_png", "upload_entries", "PANEL_CSS"]
-
-#: Integers written canonically ("07" stays a string label, so "07" and "7" are never merged).
-_INT_RE = re.compile(r"^-?(0|[1-9]\d*)$")
 
 #: A few CSS rules for all panels (scoped to the ``pidlab-*`` classes).
 PANEL_CSS = """
@@ -35,15 +29,12 @@ PANEL_CSS = """
 """
 
 
-def _cell(v: str) -> int | str:
-    v = v.strip()
-    return int(v) if _INT_RE.match(v) else v
-
-
 def distribution_from_file(name: str, content: bytes) -> Distribution:
-    """Parse an uploaded file into a :class:`~pidlab.Distribution`.
+    """Parse an uploaded file into a :class:`~pidlab.Distribution` with :func:`pidlab.io.read_distribution`.
 
-    ``.json``: a nested list ``p[x1][x2][y]`` of probabilities that sums to 1.
+    The panels read files exactly as the command line and :mod:`pidlab.io` do:
+    ``.json``: a nested list ``p[x1][x2][y]`` of probabilities that sums to 1, or an object
+    ``{"p": ..., "names": [...], "labels": [...]}``; ``.npy``: a 3-D array;
     ``.csv``: one sample per row with a header naming the columns ``x1``, ``x2`` and ``y``
     (case-insensitive; other columns are ignored); canonically written integers (``7``, ``-2``)
     become integers, anything else (``07``, ``1.0``, ``cat``) stays a string label.
@@ -60,55 +51,14 @@ def distribution_from_file(name: str, content: bytes) -> Distribution:
     >>> d.shape, float(d.p[1, 1, 1])
     ((2, 2, 2), 0.25)
     """
-    lower = name.lower()
-    try:
-        text = bytes(content).decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidDistributionError(f"{name}: not UTF-8 text ({exc}); save the file as UTF-8 JSON or CSV.") from None
-    if lower.endswith(".json"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidDistributionError(
-                f"{name}: not valid JSON ({exc}); the file must hold a nested list p[x1][x2][y] of probabilities."
-            ) from None
-        if not isinstance(data, list):
-            raise InvalidDistributionError(
-                f"{name}: the JSON value is a {type(data).__name__}, not a nested list; "
-                "write the joint table as p[x1][x2][y], e.g. [[[0.25, 0], [0, 0.25]], [[0, 0.25], [0.25, 0]]]."
-            )
-        try:
-            return Distribution(data)
-        except InvalidDistributionError as exc:
-            raise InvalidDistributionError(f"{name}: {exc}") from None
-    if lower.endswith(".csv"):
-        reader = csv.reader(io.StringIO(text))
-        rows = [r for r in reader if any(c.strip() for c in r)]
-        if not rows:
-            raise InvalidDistributionError(f"{name}: the file is empty; it needs a header x1,x2,y and one row per sample.")
-        header = [h.strip().lower() for h in rows[0]]
-        missing = [c for c in ("x1", "x2", "y") if c not in header]
-        if missing:
-            raise InvalidDistributionError(
-                f"{name}: no column(s) {missing} in the header {rows[0]}; the first row must name the columns "
-                "x1, x2 and y (one sample per following row)."
-            )
-        idx = [header.index(c) for c in ("x1", "x2", "y")]
-        cols: list[list[int | str]] = [[], [], []]
-        for lineno, row in enumerate(rows[1:], start=2):
-            for k, (i, cname) in enumerate(zip(idx, ("x1", "x2", "y"))):
-                if i >= len(row) or not row[i].strip():
-                    raise InvalidDistributionError(
-                        f"{name}: line {lineno} has no value for column {cname!r}; fill in or drop that sample."
-                    )
-                cols[k].append(_cell(row[i]))
-        try:
-            return Distribution.from_samples(*cols)
-        except InvalidDistributionError as exc:
-            raise InvalidDistributionError(f"{name}: {exc}") from None
-    raise InvalidDistributionError(
-        f"cannot read {name!r}: upload a .json file (nested list p[x1][x2][y]) or a .csv file (columns x1,x2,y)."
-    )
+    from pidlab.io import read_distribution
+
+    if not name.lower().endswith((".json", ".csv", ".npy")):
+        raise InvalidDistributionError(
+            f"cannot read {name!r}: upload a .json file (nested list p[x1][x2][y]), a .npy array or a .csv file "
+            "(columns x1,x2,y)."
+        )
+    return read_distribution((name, bytes(content)))
 
 
 def upload_entries(value: Any) -> list[tuple[str, bytes]]:
