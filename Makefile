@@ -39,7 +39,7 @@ test-slow: $(STAMP)
 
 # The documentation site (executes the notebooks; warnings are errors): docs/_build/html/index.html
 docs: $(STAMP)
-	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+	$(PY) -m sphinx -W -T --keep-going -b html docs docs/_build/html
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_broja.py --quick

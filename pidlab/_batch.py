@@ -53,7 +53,7 @@ class BatchResult:
         ``(|X1|, |X2|, |Y|)`` of every item.
     R, U1, U2, S : ndarray, shape (N,)
         The four atoms, computed from the certified value ``m`` through the identities of
-        math.md §2 (so ``R + U1 = I(X1;Y)`` etc. hold exactly).
+        docs/theory.rst §2.1 (so ``R + U1 = I(X1;Y)`` etc. hold exactly).
     m, m_lower : ndarray
         ``m = min I_q(X1,X2;Y)`` (value of a feasible q) and a certified lower bound on it.
     gap : ndarray

@@ -116,7 +116,7 @@ class BrojaProblem:
 
 
 def atoms_from_m(m: Any, I1: Any, I2: Any, I12: Any) -> dict[str, Any]:
-    """BROJA atoms from the union information m* (math.md §2), for scalars or arrays alike.
+    """BROJA atoms from the union information m* (docs/theory.rst §2), for scalars or arrays alike.
 
     ``R = I1 + I2 - m``, ``U1 = m - I2``, ``U2 = m - I1``, ``S = I12 - m``: computing every
     atom from m* makes the consistency identities hold exactly.

@@ -1,6 +1,6 @@
 r"""The semi-supervised triple of pairwise marginals ``(p(x1,y), p(x2,y), p(x1,x2))``.
 
-In the semi-supervised setting (math.md §3-§4) the three tables come from three different data
+In the semi-supervised setting (docs/theory.rst §3-§4) the three tables come from three different data
 sets, so they need not agree: their implied ``p(y)``, ``p(x1)``, ``p(x2)`` may differ, and even
 tables that agree on all singletons may have no joint distribution at all (``x1 = x2``,
 ``x2 = y``, ``x1 != y`` on bits). :class:`Marginals` validates the tables, reports how far they

@@ -31,7 +31,10 @@ class PIDResult:
     ----------
     measure : str
         Registered name of the measure.
-    sources, target : names of the two sources and of the target variable.
+    sources : tuple of str
+        Names of the two sources.
+    target : str
+        Name of the target variable.
     R, U1, U2, S : float or None
         Redundancy, the two unique informations and synergy in bits; None where the measure
         does not define the atom (WMS and CI define only a net quantity).

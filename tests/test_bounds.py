@@ -1,4 +1,4 @@
-"""Tests of pidlab.synergy_bounds against independent computations (math.md §3)."""
+"""Tests of pidlab.synergy_bounds against independent computations (docs/theory.rst §3)."""
 
 from __future__ import annotations
 

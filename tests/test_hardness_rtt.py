@@ -82,7 +82,7 @@ def exhaustive_deterministic_joint_exists(a, b, c) -> bool:
 
 
 def hand_marginals(inst: rtt.RTTInstance, hours):
-    """math.md §6 written out with plain loops (no numpy object arrays)."""
+    """docs/theory.rst §6 written out with plain loops (no numpy object arrays)."""
     n, m = inst.n_teachers, inst.n_classes
     R = [[int(v) for v in row] for row in inst.requirements]
     L = sum(map(sum, R))

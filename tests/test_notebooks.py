@@ -1,12 +1,17 @@
-"""Tier 1: every notebook in notebooks/ runs top to bottom in a real ipykernel (nbclient).
+"""Tier 1: notebooks are stored without outputs, and the getting-started notebook works in a live kernel.
 
-Also: notebooks are stored without outputs, and the getting-started notebook's live ComparePanel
-is poked from an extra cell in the same kernel (kernel-side widget behaviour, widget-state metadata).
+That every notebook in notebooks/ runs top to bottom is checked by the documentation build
+(tests/test_docs.py): it executes each one with myst-nb and fails on any cell error, so they are
+not executed a second time here. What the build cannot do is checked here, on the getting-started
+notebook only: it runs in a real ipykernel (nbclient) of this environment, and its live
+ComparePanel is poked from an extra cell in the same kernel (kernel-side widget behaviour,
+widget-state metadata).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -101,21 +106,29 @@ print(json.dumps({
 """
 
 
-# Notebooks whose execution is already checked, with their printed results, by a dedicated test.
-EXECUTED_ELSEWHERE = {"hardness_rtt.ipynb": "tests/test_hardness_notebook.py"}
-
-
-@pytest.mark.parametrize("path", [p for p in _notebooks() if _id(p) not in EXECUTED_ELSEWHERE], ids=_id)
-def test_notebook_runs(path: Path, gates: list[dict]) -> None:
-    """Every notebook, including ones other analyses add, runs without error in a real kernel."""
-    nb, facts, out = run_notebook(path, POKE if path == GETTING_STARTED else None)
+def test_getting_started_in_a_live_kernel(gates: list[dict]) -> None:
+    """The getting-started notebook in a real kernel of this environment, then its panel poked live."""
+    nb, facts, out = run_notebook(GETTING_STARTED, POKE)
     # The kernel is this environment's Python and imports this checkout's pidlab.
     assert Path(facts["prefix"]) == Path(sys.prefix), f"kernel runs {facts['executable']}, not this environment"
     assert Path(facts["pidlab"]).resolve().is_relative_to(ROOT)
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
-    if path == GETTING_STARTED:
-        _check_getting_started(nb, out, gates)
+    _check_getting_started(nb, out, gates)
+
+
+def test_notebooks_use_only_public_api() -> None:
+    """Notebooks are user documentation: they import nothing from pidlab's private modules."""
+    private = re.compile(r"\bpidlab(?:\.\w+)*\._(?!_)\w*|\bfrom\s+pidlab[\w.]*\s+import\s+.*\b_(?!_)\w+")
+    offenders = [
+        f"{_id(p)}: {line.strip()}"
+        for p in _notebooks()
+        for c in nbformat.read(p, as_version=4).cells
+        if c.cell_type == "code"
+        for line in c.source.splitlines()
+        if private.search(line)
+    ]
+    assert not offenders, offenders
 
 
 def _check_getting_started(nb: object, out: str, gates: list[dict]) -> None:

@@ -1,7 +1,7 @@
 """Tier 0: the ipywidgets panels, driven in-process (no kernel, no browser).
 
-Every number is checked against an independent source: the reference values in
-shared/reference/gates.json, or a closed form (noisy XOR: S = 1 - h(noise)).
+Every number is checked against an independent source: the reference values of the canonical
+gates (tests/reference_gates.py, through the ``gates`` fixture), or a closed form (noisy XOR: S = 1 - h(noise)).
 """
 
 from __future__ import annotations
@@ -314,7 +314,7 @@ def test_bounds_panel_on_and(gates: list[dict]) -> None:
     b = panel.compute()
     assert panel.error.value == ""
     # R, U1, U2 are exact (reference BROJA values); with all three pairwise marginals the
-    # redundancy bound recovers S = 0.5 on AND (math.md §3), the reference synergy.
+    # redundancy bound recovers S = 0.5 on AND (docs/theory.rst §3.1), the reference synergy.
     assert b.R == pytest.approx(and_["broja"]["R"], abs=TOL)
     assert b.S_lower_redundancy == pytest.approx(and_["broja"]["S"], abs=TOL)
     assert panel.truth["S"] == pytest.approx(and_["broja"]["S"], abs=TOL)

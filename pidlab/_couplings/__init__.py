@@ -115,7 +115,7 @@ def mec_lower_bound(*marginals: ArrayLike, tol: float = SUM_TOL, profile: bool |
 
     The maximum of ``H(meet)`` and, when ``profile`` (default: at most 5,000 positive atoms in
     all), the ``threshold-profile`` bound; returns ``(value, source)``. Any such value can
-    replace ``H(a∧b)`` in an upper bound that needs a LOWER bound on the MEC (math.md §3).
+    replace ``H(a∧b)`` in an upper bound that needs a LOWER bound on the MEC (docs/theory.rst §3.3).
 
     Examples
     --------

@@ -14,7 +14,7 @@
 Either way the result carries a certified **lower bound** on the minimum: ``H(X1,X2,Y)`` is at
 least the minimum-entropy coupling of each pair (``p12`` with ``p_y``, ``p1y`` with ``p_x2``,
 ``p2y`` with ``p_x1``), each bounded below by its meet and the threshold-profile bound. So the
-minimum, and with it the largest synergy over ``Δ`` (math.md §3: ``S <= H(X1,X2) + H(Y) -
+minimum, and with it the largest synergy over ``Δ`` (docs/theory.rst §3.3: ``S <= H(X1,X2) + H(Y) -
 min H - R - U1 - U2``), is bracketed.
 """
 
@@ -87,7 +87,7 @@ class PairwiseMinEntropy:
         """Bracket on ``max I_r(X1,X2;Y)`` over the same set: ``H(X1,X2) + H(Y) - min H(X1,X2,Y)``.
 
         Subtract ``R + U1 + U2`` (BROJA, from ``p_x1y`` and ``p_x2y``) to bracket the largest
-        synergy compatible with the three marginals (math.md §3, Theorem 3).
+        synergy compatible with the three marginals (docs/theory.rst §3.3, Theorem 3).
         """
         return (self.H_x1x2 + self.H_y - self.entropy, self.H_x1x2 + self.H_y - self.lower_bound)
 

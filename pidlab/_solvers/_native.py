@@ -1,6 +1,6 @@
 r"""pidlab's own BROJA solver: a primal-dual interior-point method on the conditional-logit dual.
 
-Only numpy and scipy are used. The program (math.md §2) is solved in its dual form
+Only numpy and scipy are used. The program (docs/theory.rst §2.1) is solved in its dual form
 
 .. math::
 

@@ -1,4 +1,4 @@
-r"""Semi-supervised bounds on synergy from pairwise marginals (Liang et al., ICLR 2024; math.md §3).
+r"""Semi-supervised bounds on synergy from pairwise marginals (Liang et al., ICLR 2024; docs/theory.rst §3).
 
 Given ``p(x1,y)``, ``p(x2,y)`` (labelled unimodal data) and ``p(x1,x2)`` (unlabelled pairs):
 
@@ -482,7 +482,7 @@ def synergy_bounds(
                 "S_lower_redundancy_paper: the max-entropy joint under p(x1,x2) and p(x1,y) only (the released "
                 "code drops the p(x2,y) constraint); NOT guaranteed valid: that joint does not minimise "
                 "I(X1;X2|Y) over its feasible set (it exceeds the true S on NOISY_COPIES)",
-                "S_lower_disagreement_paper_c1: c = 1 is NOT a valid constant (math.md §3 counterexample)",
+                "S_lower_disagreement_paper_c1: c = 1 is NOT a valid constant (docs/theory.rst §3.2 counterexample)",
                 "S_upper_paper_greedy: a greedy coupling entropy is an upper bound on MEC, so this is NOT an "
                 "upper bound on S",
                 "accuracy_upper_paper_fano_uniform: plain Fano assumes uniform Y; not valid otherwise",

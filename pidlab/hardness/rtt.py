@@ -15,7 +15,7 @@ teachers: ``|T_i| = Σ_j R_ij``. A schedule (meeting function) is a set of tripl
 bipartite teacher-class graph (edges = required lessons). (n1,n2,n3)-RTT also asks that exactly
 ``n_h`` lessons take place at hour ``h``.
 
-**Reduction** (math.md §6). ``N = L + 3m`` with ``L = Σ R_ij``; X1 = teachers then the holding
+**Reduction** (docs/theory.rst §6). ``N = L + 3m`` with ``L = Σ R_ij``; X1 = teachers then the holding
 rooms ``h1, h2, h3``; X2 = classes; Y = (0, 1, 2, 3) with 0 the null colour.
 A joint with these three pairwise marginals and ``H(Y | X1, X2) = 0`` exists iff the
 (n1,n2,n3)-RTT instance is solvable; such a joint has entries in ``{0, 1/N}`` and its entropy is
@@ -110,7 +110,7 @@ __all__ = [
 
 #: The three hours of RTT.
 HOURS: tuple[int, int, int] = (1, 2, 3)
-#: The target alphabet of the reduction: 0 is the null colour, then the hours.
+#: The target alphabet of the reduction (0 is the null colour, then the hours).
 Y_LABELS: tuple[int, int, int, int] = (0, 1, 2, 3)
 #: Colours of the hours in :func:`draw`.
 HOUR_COLORS: dict[int, str] = {1: "tab:red", 2: "tab:green", 3: "tab:blue"}
@@ -526,7 +526,7 @@ def reduce(
     exact: bool = False,
     allow_inconsistent: bool = False,
 ) -> Marginals | ExactMarginals:
-    """The three pairwise marginals of the RTT reduction (math.md §6, paper App. B.5).
+    """The three pairwise marginals of the RTT reduction (docs/theory.rst §6, paper App. B.5).
 
     Parameters
     ----------

@@ -7,6 +7,8 @@
   heat maps, with their entropies and the certified bracket on the minimum.
 - :class:`HardnessPanel`: a random restricted-timetable (RTT) instance as a bipartite graph
   coloured by its schedule, with the marginals of its reduction.
+- :func:`digits_demo`: the data behind the panels' digits demo (scikit-learn's 8×8 digits split
+  into left and right halves and three disjoint data sets), ready for :func:`pidlab.estimate`.
 
 Every panel is an ``ipywidgets.VBox``: display it as the last expression of a cell. Errors show
 as a message inside the panel (CSS class ``pidlab-error``), never as a traceback. The important
@@ -23,11 +25,19 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         f"pidlab.widgets needs ipywidgets ({exc}); install the notebook extra: pip install 'pidlab[lab]'"
     ) from None
 
-from pidlab.widgets._bounds import BoundsPanel
+from pidlab.widgets._bounds import BoundsPanel, digits_demo
 from pidlab.widgets._charts import comparison_figure
 from pidlab.widgets._common import distribution_from_file
 from pidlab.widgets._compare import ComparePanel
 from pidlab.widgets._coupling import CouplingPanel
 from pidlab.widgets._hardness import HardnessPanel
 
-__all__ = ["BoundsPanel", "ComparePanel", "CouplingPanel", "HardnessPanel", "comparison_figure", "distribution_from_file"]
+__all__ = [
+    "BoundsPanel",
+    "ComparePanel",
+    "CouplingPanel",
+    "HardnessPanel",
+    "comparison_figure",
+    "digits_demo",
+    "distribution_from_file",
+]

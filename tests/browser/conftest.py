@@ -1,6 +1,8 @@
 """Fixtures for tier 2: a real JupyterLab on 127.0.0.1 driven by Playwright in headless Chromium.
 
-Follows shared/browser-testing.md: isolated Jupyter state directories, our own server process
+The recipe: isolated Jupyter state directories (config, runtime, settings, workspaces, IPython
+and matplotlib dirs in a temporary folder, news and update checks off, but the environment's
+labextensions left visible so the widget manager loads), our own server process
 group (shut down through the REST API, then signals), Debian's /usr/bin/chromium through
 Playwright's ``executable_path`` (``playwright install`` needs the internet), a persistent
 context with a fresh profile.

@@ -1,7 +1,9 @@
 """Tier 2: the getting-started notebook in a real JupyterLab, in headless Chromium.
 
 Opens notebooks/getting_started.ipynb (copied to a temporary server root), waits for a REAL kernel
-(shared/browser-testing.md §5: the toolbar's idle indicator is not enough), runs all cells, then
+(the status bar must read "Python 3 (ipykernel) | Idle" and the session's kernel must be connected
+and idle: the toolbar's idle indicator turns idle before the kernel exists, and a Run All issued
+then silently skips every cell), runs all cells, then
 works the ComparePanel as a user: choose another gate, press Compute, and check that the
 displayed table changed to the reference values and the chart image was re-rendered.
 Screenshots go to shots/ (gitignored; keep them as CI artifacts).
