@@ -37,6 +37,7 @@ from pidlab._status import Status
 from pidlab.exceptions import (
     InconsistentMarginalsError,
     InvalidDistributionError,
+    ParameterError,
     PidlabError,
     PluginValidationError,
     SolverError,
@@ -63,6 +64,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "Coupling": ("pidlab._couplings", "Coupling"),
     "CouplingResult": ("pidlab._couplings", "CouplingResult"),
     "hardness": ("pidlab.hardness", None),  # type: ignore[dict-item]
+    "io": ("pidlab.io", None),  # type: ignore[dict-item]
     "testing": ("pidlab.testing", None),  # type: ignore[dict-item]
     "widgets": ("pidlab.widgets", None),  # type: ignore[dict-item]
     "study": ("pidlab.study", None),  # type: ignore[dict-item]
@@ -77,6 +79,7 @@ __all__ = [
     "InconsistentMarginalsError",
     "InvalidDistributionError",
     "Measure",
+    "ParameterError",
     "PIDResult",
     "PidlabError",
     "PluginInfo",
@@ -100,7 +103,7 @@ __all__ = [
     "register_plugin",
     "reload_plugins",
     "solvers",
-    # lazily served names; subpackages (hardness, study, testing, widgets) stay out of
+    # lazily served names; subpackages (hardness, io, study, testing, widgets) stay out of
     # ``import *`` so that it never needs an optional dependency such as ipywidgets
     *(name for name, (_, attr) in _LAZY.items() if attr is not None),
 ]

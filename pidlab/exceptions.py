@@ -11,6 +11,7 @@ __all__ = [
     "PidlabError",
     "InvalidDistributionError",
     "InconsistentMarginalsError",
+    "ParameterError",
     "UnknownNameError",
     "SolverError",
     "NotFittedError",
@@ -32,6 +33,14 @@ class PidlabError(Exception):
 
 class InvalidDistributionError(PidlabError, ValueError):
     """A probability table, sample set or marginal is malformed (shape, sign, NaN, normalisation)."""
+
+
+class ParameterError(PidlabError, ValueError):
+    """A keyword argument or option is out of range or of the wrong type (not the data itself).
+
+    Messages follow one template: "The `'name'` parameter of `function` must be <what>. Got <value>
+    instead." followed by the fix where it is not obvious.
+    """
 
 
 class InconsistentMarginalsError(InvalidDistributionError):

@@ -308,28 +308,24 @@ def test_negligible_mass_is_dropped_and_the_answer_certified_on_the_original():
             assert getattr(r, atom) == pytest.approx(getattr(ref, atom), abs=1e-6)
 
 
-@pytest.mark.skipif(not CVXPY_BACKENDS, reason="needs a second backend")
-def test_default_solver_hands_over_when_native_does_not_certify():
-    # Dirichlet(0.03) tables: marginals down to 1e-17 where the native iteration can jam
+# The hand-over itself (an uncertified or failed answer from the preferred backend goes to the
+# next one, the notes list them, the tightest certificate wins) is tested with a fake backend in
+# tests/test_handover.py, and for decompose_many in tests/test_batch.py.
+@pytest.mark.slow
+def test_native_alone_leaves_some_very_sparse_tables_uncertified():
+    # A known limit, recorded here: on Dirichlet(0.03) tables (marginals down to 1e-17) the native
+    # iteration can jam short of the 1e-9 target; such tables are why solver=None hands over. If
+    # this fails because the native solver now certifies them, the limit is gone: good news, delete
+    # or update this test (the hand-over tests do not depend on it). About 5 s.
     rng = np.random.default_rng(7)
-    handed_over = 0
+    not_certified = 0
     for _ in range(30):
         p = rng.dirichlet(np.full(27, 0.03)).reshape(3, 3, 3)
-        pr = _problem(p)
-        res = NativeSolver().solve(pr)
-        if res.status == Status.OPTIMAL:
-            continue
-        native_gap = certify(pr, res, joint=p)[0].gap
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", InaccurateSolutionWarning)
-            r = pidlab.decompose(p)
-        tried = [n for n in r.notes if n.startswith("solvers tried in turn: ")]
-        if native_gap > 1e-9:
-            assert tried and tried[0].startswith("solvers tried in turn: native:"), r.notes
-            assert f"; used {r.solver}" in tried[0]
-            handed_over += 1
-        assert r.certificate.gap <= native_gap + 1e-15  # never worse than the native answer
-    assert handed_over >= 3
+        pr, res, cert, _ = _native(p)
+        assert cert.m_lower <= cert.m_upper and math.isfinite(cert.gap)
+        if res.status != Status.OPTIMAL and cert.gap > GAP:
+            not_certified += 1
+    assert not_certified >= 3
 
 
 def test_an_infeasible_point_is_repaired_or_not_used(monkeypatch):
