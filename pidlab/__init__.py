@@ -47,8 +47,8 @@ from pidlab.hookspecs import hookimpl
 
 # Names served lazily (module, attribute): they pull in modules not needed at import time.
 _LAZY: dict[str, tuple[str, str]] = {
-    "decompose_many": ("pidlab._batch", "decompose_many"),
-    "BatchResult": ("pidlab._batch", "BatchResult"),
+    "decompose_many": ("pidlab._solvers._batch", "decompose_many"),
+    "BatchResult": ("pidlab._solvers._batch", "BatchResult"),
     "Marginals": ("pidlab._marginals", "Marginals"),
     "ConsistencyReport": ("pidlab._marginals", "ConsistencyReport"),
     "synergy_bounds": ("pidlab.bounds", "synergy_bounds"),

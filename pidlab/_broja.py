@@ -28,18 +28,93 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from pidlab._distribution import SUM_TOL, check_pmf
-from pidlab._info import entropy, mutual_information_2d
+from pidlab._info import LN2, entropy, entropy_many, mutual_information_2d
 from pidlab._status import Status
 from pidlab.exceptions import InconsistentMarginalsError
 
-__all__ = ["BrojaProblem", "SolveResult", "Certificate", "certify", "dual_bound", "polish_primal", "primal_bound"]
+__all__ = [
+    "BrojaProblem", "BrojaStack", "SolveResult", "Certificate", "certify", "dual_bound", "polish_primal",
+    "primal_bound", "objective_bits", "atoms_from_m", "PRIMAL_RESIDUAL_TOL",
+]
 
-LN2 = math.log(2.0)
+
+@dataclass(frozen=True, eq=False)
+class BrojaStack:
+    """The BROJA programs of a stack of tables of one shape (the engine's unit of work).
+
+    Parameters
+    ----------
+    p_x1y, p_x2y : ndarray, shapes (N, |X1|, |Y|) and (N, |X2|, |Y|)
+        Source-target marginals of each item, already validated and consistent (use
+        :meth:`from_joints` for joint tables).
+
+    Attributes
+    ----------
+    support : ndarray of bool, shape (N, |X1|, |X2|, |Y|)
+        Where each item's q may put mass.
+    p_y : ndarray, shape (N, |Y|)
+
+    Every certificate function of this module takes a stack (arrays with a leading item axis;
+    results per item) or a :class:`BrojaProblem` (a stack of one; scalar results).
+    """
+
+    p_x1y: NDArray[np.float64]
+    p_x2y: NDArray[np.float64]
+    support: NDArray[np.bool_] = field(init=False, repr=False)
+    p_y: NDArray[np.float64] = field(init=False, repr=False)
+
+    def __init__(self, p_x1y: NDArray[np.float64], p_x2y: NDArray[np.float64]) -> None:
+        object.__setattr__(self, "p_x1y", p_x1y)
+        object.__setattr__(self, "p_x2y", p_x2y)
+        object.__setattr__(self, "support", (p_x1y[..., :, None, :] > 0) & (p_x2y[..., None, :, :] > 0))
+        object.__setattr__(self, "p_y", 0.5 * (p_x1y.sum(axis=-2) + p_x2y.sum(axis=-2)))
+
+    @classmethod
+    def from_joints(cls, p: NDArray[np.float64]) -> BrojaStack:
+        """The programs of the joints ``p[i, x1, x2, y]``."""
+        return cls(p.sum(axis=2), p.sum(axis=1))
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (self.p_x1y.shape[-2], self.p_x2y.shape[-2], self.p_x1y.shape[-1])
+
+    def __len__(self) -> int:
+        return int(self.p_x1y.shape[0])
+
+    def take(self, idx: Any) -> BrojaStack:
+        """The sub-stack of the items ``idx``."""
+        return BrojaStack(self.p_x1y[idx], self.p_x2y[idx])
+
+    @property
+    def H_y(self) -> NDArray[np.float64]:
+        return np.asarray(entropy_many(self.p_y, 1))
+
+    @property
+    def I_x1y(self) -> NDArray[np.float64]:
+        return np.maximum(entropy_many(self.p_x1y.sum(-1), 1) + self.H_y - entropy_many(self.p_x1y, 2), 0.0)
+
+    @property
+    def I_x2y(self) -> NDArray[np.float64]:
+        return np.maximum(entropy_many(self.p_x2y.sum(-1), 1) + self.H_y - entropy_many(self.p_x2y, 2), 0.0)
+
+    def conditionally_independent(self) -> NDArray[np.float64]:
+        """The feasible points ``p(x1|y) p(x2|y) p(y)`` (X1 and X2 independent given Y)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inv = np.where(self.p_y > 0, 1.0 / self.p_y, 0.0)
+        return self.p_x1y[..., :, None, :] * self.p_x2y[..., None, :, :] * inv[..., None, None, :]
+
+    def residual(self, q: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Largest violation of the marginal constraints, of q >= 0 and of the support, per item."""
+        r1 = np.abs(q.sum(axis=-2) - self.p_x1y).max(axis=(-2, -1))
+        r2 = np.abs(q.sum(axis=-3) - self.p_x2y).max(axis=(-2, -1))
+        neg = np.maximum(0.0, -q.min(axis=(-3, -2, -1)))
+        off = np.where(self.support, 0.0, np.abs(q)).max(axis=(-3, -2, -1))
+        return np.asarray(np.maximum(np.maximum(r1, r2), np.maximum(neg, off)))
 
 
 @dataclass(frozen=True, eq=False)
 class BrojaProblem:
-    """The BROJA program for given source-target marginals.
+    """The BROJA program for given source-target marginals (validated; a stack of one).
 
     Parameters
     ----------
@@ -51,12 +126,15 @@ class BrojaProblem:
     support : ndarray of bool, shape (|X1|, |X2|, |Y|)
         Where q may put mass.
     p_y, H_y, I_x1y, I_x2y : derived quantities (entropies and informations in bits).
+    stack : BrojaStack
+        The same program as a stack of one item (views, no copies).
     """
 
     p_x1y: NDArray[np.float64]
     p_x2y: NDArray[np.float64]
     support: NDArray[np.bool_] = field(init=False, repr=False)
     p_y: NDArray[np.float64] = field(init=False, repr=False)
+    stack: BrojaStack = field(init=False, repr=False)
 
     def __init__(self, p_x1y: ArrayLike, p_x2y: ArrayLike, *, atol: float = SUM_TOL) -> None:
         a = check_pmf(p_x1y, ndim=2, what="p(x1, y)", atol=atol)
@@ -74,10 +152,12 @@ class BrojaProblem:
                 f"{diff:.3g}); the BROJA program has no feasible point. Estimate both from the same "
                 "labels or repair the marginals first (pidlab.Marginals(...).repair())."
             )
+        st = BrojaStack(a[None], b[None])
         object.__setattr__(self, "p_x1y", a)
         object.__setattr__(self, "p_x2y", b)
-        object.__setattr__(self, "support", (a[:, None, :] > 0) & (b[None, :, :] > 0))
-        object.__setattr__(self, "p_y", 0.5 * (py1 + py2))
+        object.__setattr__(self, "support", st.support[0])
+        object.__setattr__(self, "p_y", st.p_y[0])
+        object.__setattr__(self, "stack", st)
 
     @classmethod
     def from_joint(cls, p: ArrayLike) -> BrojaProblem:
@@ -102,17 +182,18 @@ class BrojaProblem:
 
     def conditionally_independent(self) -> NDArray[np.float64]:
         """The feasible point ``p(x1|y) p(x2|y) p(y)`` (X1 and X2 independent given Y)."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            inv = np.where(self.p_y > 0, 1.0 / self.p_y, 0.0)
-        return self.p_x1y[:, None, :] * self.p_x2y[None, :, :] * inv[None, None, :]
+        return self.stack.conditionally_independent()[0]
 
     def residual(self, q: NDArray[np.float64]) -> float:
         """Largest violation of the two marginal constraints (and of q >= 0, and of the support)."""
-        r1 = np.abs(q.sum(axis=1) - self.p_x1y).max()
-        r2 = np.abs(q.sum(axis=0) - self.p_x2y).max()
-        neg = max(0.0, -float(q.min()))
-        off = float(np.abs(q[~self.support]).max()) if (~self.support).any() else 0.0
-        return float(max(r1, r2, neg, off))
+        return float(self.stack.residual(np.asarray(q, dtype=float)[None])[0])
+
+
+def _as_stack(problem: BrojaProblem | BrojaStack, *arrays: Any) -> tuple[BrojaStack, bool, list[Any]]:
+    """The stack behind ``problem``, whether it is a single problem, and ``arrays`` with an item axis."""
+    if isinstance(problem, BrojaProblem):
+        return problem.stack, True, [None if x is None else np.asarray(x, dtype=float)[None] for x in arrays]
+    return problem, False, [None if x is None else np.asarray(x, dtype=float) for x in arrays]
 
 
 def atoms_from_m(m: Any, I1: Any, I2: Any, I12: Any) -> dict[str, Any]:
@@ -124,9 +205,14 @@ def atoms_from_m(m: Any, I1: Any, I2: Any, I12: Any) -> dict[str, Any]:
     return {"R": I1 + I2 - m, "U1": m - I2, "U2": m - I1, "S": I12 - m}
 
 
-def objective_bits(q: NDArray[np.float64]) -> float:
-    """``I_q(X1, X2; Y)`` in bits."""
-    return max(entropy(q.sum(axis=2)) + entropy(q.sum(axis=(0, 1))) - entropy(q), 0.0)
+def objective_bits(q: NDArray[np.float64]) -> Any:
+    """``I_q(X1, X2; Y)`` in bits of one table ``(|X1|, |X2|, |Y|)`` (a float) or of each table of
+    a stack ``(N, |X1|, |X2|, |Y|)`` (an array). A single table is summed in blocks (no
+    table-sized temporaries)."""
+    q = np.asarray(q, dtype=float)
+    if q.ndim == 3:
+        return max(entropy(q.sum(axis=2)) + entropy(q.sum(axis=(0, 1))) - entropy(q), 0.0)
+    return np.maximum(entropy_many(q.sum(axis=-1), 2) + entropy_many(q.sum(axis=(-3, -2)), 1) - entropy_many(q, 3), 0.0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -200,71 +286,93 @@ class Certificate:
 
 
 def polish_primal(
-    problem: BrojaProblem, q: ArrayLike, *, tol: float = 1e-14, max_iter: int = 5000
+    problem: BrojaProblem | BrojaStack, q: ArrayLike, *, tol: float = 1e-14, max_iter: int = 5000,
+    repair_every: int = 200,
 ) -> NDArray[np.float64]:
-    """Project a near-feasible q onto the marginal constraints, slice by slice.
+    """Project near-feasible points onto the marginal constraints, slice by slice, item by item.
 
     Negative entries and mass off the support are dropped; then each y-slice is scaled
     alternately to its row sums ``p(x1, y)`` and column sums ``p(x2, y)`` (iterative proportional
-    fitting on a transportation polytope), all slices at once. Rows or columns the point left
-    empty are refilled from the conditionally independent point. Returns a new array.
+    fitting on a transportation polytope), all slices and items at once; an item stops once its
+    rows meet ``tol``. Rows or columns a point left empty are refilled from the conditionally
+    independent point. Scaling converges slowly when a point sits on the boundary (exact zeros
+    where the marginals need mass), so every ``repair_every`` sweeps, and at the end, the items
+    not yet there get the exact correction of :func:`_exact_repair`. Returns a new array (one
+    table, or a stack, like ``q``).
     """
-    q = np.clip(np.asarray(q, dtype=float), 0.0, None)  # the one new table-sized array
-    np.putmask(q, ~problem.support, 0.0)
-    a, b = problem.p_x1y, problem.p_x2y
-    empty_rows = (q.sum(axis=1) <= 0) & (a > 0)
-    empty_cols = (q.sum(axis=0) <= 0) & (b > 0)
+    st, single, (q,) = _as_stack(problem, q)
+    q = np.clip(q, 0.0, None)  # the one new table-sized array
+    np.putmask(q, ~st.support, 0.0)
+    a, b = st.p_x1y, st.p_x2y
+    empty_rows = (q.sum(axis=2) <= 0) & (a > 0)
+    empty_cols = (q.sum(axis=1) <= 0) & (b > 0)
     if empty_rows.any() or empty_cols.any():
         q += 1e-300  # keep scaling well-defined
-        q = np.where(empty_rows[:, None, :] | empty_cols[None, :, :], problem.conditionally_independent(), q)
-        q = np.where(problem.support, q, 0.0)
-    for it in range(1, max_iter + 1):
-        rs = q.sum(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            q *= np.where(rs > 0, a / rs, 0.0)[:, None, :]
-        cs = q.sum(axis=0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            q *= np.where(cs > 0, b / cs, 0.0)[None, :, :]
-        if np.abs(q.sum(axis=1) - a).max() <= tol:
-            return q
-        if it % 200 == 0:  # slow: try the exact correction
-            fixed = _exact_repair(problem, q)
-            if problem.residual(fixed) <= tol:
-                return fixed
-    # Scaling converges slowly when the point sits on the boundary (exact zeros where the
-    # marginals need mass): finish with an exact correction instead.
-    fixed = _exact_repair(problem, q)
-    return fixed if problem.residual(fixed) < problem.residual(q) else q
+        q = np.where(empty_rows[:, :, None, :] | empty_cols[:, None, :, :], st.conditionally_independent(), q)
+        q = np.where(st.support, q, 0.0)
+    act = np.arange(q.shape[0])  # items still iterating; (sa, qa) are theirs (q itself while all are)
+    sa, qa = st, q
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for it in range(1, max_iter + 1):
+            rs = qa.sum(axis=2)
+            qa *= np.where(rs > 0, sa.p_x1y / rs, 0.0)[:, :, None, :]
+            cs = qa.sum(axis=1)
+            qa *= np.where(cs > 0, sa.p_x2y / cs, 0.0)[:, None, :, :]
+            done = np.abs(qa.sum(axis=2) - sa.p_x1y).max(axis=(1, 2)) <= tol
+            last = it == max_iter
+            if (it % repair_every == 0 or last) and not done.all():
+                slow = np.nonzero(~done)[0]
+                ss = sa if slow.size == len(sa) else sa.take(slow)
+                fixed = _exact_repair(ss, qa[slow])
+                r_fixed = ss.residual(fixed)
+                better = (r_fixed <= tol) | (last & (r_fixed < ss.residual(qa[slow])))
+                if better.any():
+                    qa[slow[better]] = fixed[better]
+                    done[slow[better]] = True
+            if last or done.all():
+                break
+            if done.any():  # retire the finished items (write them back) and go on with the rest
+                if qa is not q:
+                    q[act[done]] = qa[done]
+                keep = ~done
+                act, sa, qa = act[keep], sa.take(keep), qa[keep]
+    if qa is not q:
+        q[act] = qa
+    return q[0] if single else q
 
 
-def _exact_repair(problem: BrojaProblem, q: NDArray[np.float64]) -> NDArray[np.float64]:
-    """A point meeting the marginals up to rounding, close to ``q``.
+def _exact_repair(st: BrojaStack, q: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Points meeting the marginals up to rounding, close to ``q`` (a stack); an item where the
+    correction fails is returned unchanged.
 
     ``δ = -r1 b/p(y) - a r2/p(y) + R a b/p(y)²`` (r1, r2 the row and column residuals of the
     y-slice, R their common total) has row sums -r1 and column sums -r2, so ``q + δ`` meets the
     marginals; where that leaves a negative entry, the point is mixed with the conditionally
     independent point (feasible, positive on the support) just enough to lift it to zero.
     """
-    a, b, py = problem.p_x1y, problem.p_x2y, problem.p_y
+    a, b, py = st.p_x1y, st.p_x2y, st.p_y
     with np.errstate(divide="ignore", invalid="ignore"):
         inv = np.where(py > 0, 1.0 / py, 0.0)
-    r1 = q.sum(axis=1) - a
-    r2 = q.sum(axis=0) - b
-    R = 0.5 * (r1.sum(axis=0) + r2.sum(axis=0))
-    q1 = q - r1[:, None, :] * (b * inv)[None, :, :] - (a * inv)[:, None, :] * r2[None, :, :]
-    q1 += (R * inv * inv)[None, None, :] * a[:, None, :] * b[None, :, :]
-    np.putmask(q1, ~problem.support, 0.0)
+    r1 = q.sum(axis=2) - a
+    r2 = q.sum(axis=1) - b
+    R = 0.5 * (r1.sum(axis=1) + r2.sum(axis=1))
+    q1 = q - r1[:, :, None, :] * (b * inv[:, None, :])[:, None, :, :]
+    q1 -= (a * inv[:, None, :])[:, :, None, :] * r2[:, None, :, :]
+    q1 += (R * inv * inv)[:, None, None, :] * a[:, :, None, :] * b[:, None, :, :]
+    np.putmask(q1, ~st.support, 0.0)
     neg = q1 < 0
     if neg.any():
-        ci = problem.conditionally_independent()
+        ci = st.conditionally_independent()
         with np.errstate(divide="ignore", invalid="ignore"):
             need = np.where(neg, -q1 / (ci - q1), 0.0)
-        t = float(np.nanmax(need))
-        if not 0.0 <= t < 1.0:
-            return q
+        t = np.nanmax(need.reshape(len(st), -1), axis=1) if need.size else np.zeros(len(st))
+        ok = (t >= 0.0) & (t < 1.0)
+        t = np.where(ok, t, 0.0)[:, None, None, None]
         q1 *= 1.0 - t
         q1 += t * ci
         np.clip(q1, 0.0, None, out=q1)
+        if not ok.all():
+            q1[~ok] = q[~ok]
     return q1
 
 
@@ -276,44 +384,55 @@ def _exact_repair(problem: BrojaProblem, q: NDArray[np.float64]) -> NDArray[np.f
 PRIMAL_RESIDUAL_TOL = 1e-11
 
 
-def primal_bound(problem: BrojaProblem, q: ArrayLike) -> tuple[float, NDArray[np.float64]]:
+def primal_bound(problem: BrojaProblem | BrojaStack, q: ArrayLike, **polish: Any) -> tuple[Any, NDArray[np.float64]]:
     """Polish ``q`` onto the constraints; its value (bits) is an upper bound on m* when the
-    polished point meets them to ``PRIMAL_RESIDUAL_TOL``, else ``inf``. Returns (bound, point)."""
-    qs = polish_primal(problem, q)
-    if not problem.residual(qs) <= PRIMAL_RESIDUAL_TOL:
-        return math.inf, qs
-    return objective_bits(qs), qs
+    polished point meets them to ``PRIMAL_RESIDUAL_TOL``, else ``inf``. Returns (bound, point):
+    a float and a table for a problem, arrays for a stack. ``polish`` goes to :func:`polish_primal`."""
+    st, single, _ = _as_stack(problem)
+    qs = polish_primal(problem, q, **polish)
+    q4 = qs[None] if single else qs
+    ok = st.residual(q4) <= PRIMAL_RESIDUAL_TOL
+    if single:
+        return (objective_bits(qs) if ok[0] else math.inf), qs
+    ub = np.full(len(st), math.inf)
+    if ok.any():
+        ub[ok] = objective_bits(q4[ok])
+    return ub, qs
 
 
-def dual_bound(
-    problem: BrojaProblem, lam: ArrayLike, mu: ArrayLike
-) -> float:
-    """Lower bound on m* (bits) from any dual point (λ, μ), made feasible by shifting λ.
+def dual_bound(problem: BrojaProblem | BrojaStack, lam: ArrayLike, mu: ArrayLike) -> Any:
+    """Lower bound on m* (bits) from any dual point (λ, μ), made feasible by shifting (a float for
+    a problem, one per item for a stack; ``-inf`` where the point is not finite).
 
     Either λ is shifted per x1 by the largest constraint value over x2, or μ per x2 by the
     largest over x1 (whichever costs less); the shifted point satisfies every constraint and its
     value bounds ``max H_q(Y|X1,X2)`` from above.
     """
-    lam = np.asarray(lam, dtype=float)
-    mu = np.asarray(mu, dtype=float)
-    a, b, A = problem.p_x1y, problem.p_x2y, problem.support
+    st, single, (lam, mu) = _as_stack(problem, lam, mu)
+    a, b, A = st.p_x1y, st.p_x2y, st.support
+    if lam.shape != a.shape or mu.shape != b.shape:
+        raise ValueError(f"dual point of shapes {lam.shape[single:]}, {mu.shape[single:]} for marginals of shapes "
+                         f"{a.shape[single:]}, {b.shape[single:]}")
     lam = np.where(a > 0, lam, 0.0)
     mu = np.where(b > 0, mu, 0.0)
-    if not (np.isfinite(lam).all() and np.isfinite(mu).all()):
-        return -math.inf
+    finite = np.isfinite(lam).all(axis=(1, 2)) & np.isfinite(mu).all(axis=(1, 2))
+    if not finite.all():
+        lam = np.where(np.isfinite(lam), lam, 0.0)
+        mu = np.where(np.isfinite(mu), mu, 0.0)
     # one table-sized work array, updated in place (memory stays O(input))
-    expo = np.add(lam[:, None, :], mu[None, :, :])
+    expo = np.add(lam[:, :, None, :], mu[:, None, :, :])
     np.negative(expo, out=expo)
     np.putmask(expo, ~A, -np.inf)
-    mx = expo.max(axis=2)
+    mx = expo.max(axis=3)
     has = np.isfinite(mx)
-    expo -= np.where(has, mx, 0.0)[:, :, None]
+    expo -= np.where(has, mx, 0.0)[..., None]
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         np.exp(expo, out=expo)
-        lse = np.where(has, mx + np.log(np.where(has, expo.sum(axis=2), 1.0)), -np.inf)
+        lse = np.where(has, mx + np.log(np.where(has, expo.sum(axis=3), 1.0)), -np.inf)
     del expo
-    value_nats = float(np.sum(a * lam) + np.sum(b * mu)) + float(dual_shift_cost(lse, a.sum(axis=1), b.sum(axis=1)))
-    return problem.H_y - value_nats / LN2
+    value_nats = (a * lam).sum(axis=(1, 2)) + (b * mu).sum(axis=(1, 2)) + dual_shift_cost(lse, a.sum(axis=2), b.sum(axis=2))
+    out = np.where(finite, st.H_y - value_nats / LN2, -math.inf)
+    return float(out[0]) if single else out
 
 
 def dual_shift_cost(lse: NDArray[np.float64], p1: NDArray[np.float64], p2: NDArray[np.float64]) -> Any:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["entropy", "xlog2x_sum", "marginal", "mutual_information_2d"]
+__all__ = ["LN2", "entropy", "entropy_many", "xlog2x_sum", "marginal", "mutual_information_2d", "clean_zero"]
+
+#: ln 2: nats per bit.
+LN2 = math.log(2.0)
 
 
 def xlog2x_sum(p: ArrayLike) -> float:
@@ -53,3 +59,32 @@ def marginal(p: NDArray[np.float64], keep: tuple[int, ...]) -> NDArray[np.float6
     """Marginal of ``p`` on the axes in ``keep`` (in increasing axis order)."""
     drop = tuple(ax for ax in range(p.ndim) if ax not in keep)
     return p.sum(axis=drop) if drop else p
+
+
+def entropy_many(p: NDArray[np.float64], ndim: int) -> Any:
+    """Entropy in bits of each table of a stack: the last ``ndim`` axes are one pmf.
+
+    Returns an array of the leading shape (a 0-d array for a single table).
+
+    >>> entropy_many(np.array([[0.5, 0.5], [1.0, 0.0]]), 1).tolist()
+    [1.0, 0.0]
+    """
+    axes = tuple(range(p.ndim - ndim, p.ndim))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
+    return -t.sum(axis=axes) + 0.0
+
+
+def clean_zero(v: Any, tol: float = 1e-12) -> Any:
+    """``v`` with entries of magnitude below ``tol`` set to exactly 0.0 (scalars stay floats).
+
+    Rounding leaves values such as 1e-17 or -0.0 where the exact answer is 0; results report 0.
+
+    >>> clean_zero(-3e-17), clean_zero(0.25)
+    (0.0, 0.25)
+    """
+    if np.ndim(v) == 0:
+        f = float(v)
+        return 0.0 if abs(f) < tol else f
+    a = np.asarray(v, dtype=float)
+    return np.where(np.abs(a) < tol, 0.0, a)

@@ -11,7 +11,8 @@ import pytest
 
 import pidlab
 from pidlab._broja import BrojaProblem, certify
-from pidlab._solvers._native import DIRECT_MAX_ENTRIES, NativeSolver
+from pidlab._solvers._native import NativeSolver
+from pidlab._solvers._native._kernels import DIRECT_MAX_ENTRIES
 from pidlab._status import Status
 from pidlab.exceptions import InaccurateSolutionWarning, SolverError
 
@@ -150,7 +151,7 @@ def test_memory_is_a_few_times_the_input_table():
 
 
 def test_auto_falls_back_to_the_direct_path_when_cg_stalls(monkeypatch):
-    import pidlab._solvers._native as native
+    import pidlab._solvers._native._factor as native
 
     p = np.random.default_rng(25).dirichlet(np.ones(24**3)).reshape(24, 24, 24)
     monkeypatch.setattr(native, "CG_MAXITER", 1)  # every CG solve ends above its tolerance

@@ -209,12 +209,17 @@ def _solve_one(
     except Exception as exc:
         raise SolverError(f"solver {sname!r} failed: {exc!r}. Try another solver, e.g. solver='native'.") from None
     elapsed = time.perf_counter() - t0
+    _check_solve_result(sname, problem, res)
     if res.status not in SOLUTION_PRESENT or res.q is None:
         raise SolverError(
             f"solver {sname!r} returned status {res.status} without a solution on a feasible problem "
             f"of shape {problem.shape}; try another solver (known: {', '.join(names('solver'))})."
         )
-    cert, q = certify(problem, res, joint=joint)
+    try:
+        cert, q = certify(problem, res, joint=joint)
+    except (ValueError, TypeError, FloatingPointError) as exc:  # a plugin's point the host cannot use
+        raise SolverError(f"solver {sname!r} returned a point the host cannot certify ({exc}); try another "
+                          "solver, e.g. solver='native'.") from None
     status = Status(res.status)
     info = dict(res.info)
     if status is Status.OPTIMAL and cert.gap > accept_gap:
@@ -230,11 +235,32 @@ def _solve_one(
     )
 
 
-def _available_solvers() -> list[str]:
-    out = []
-    for n in names("solver"):
-        ok, _ = lookup("solver", n).availability()
-        if ok:
-            out.append(n)
-    return out
+def _check_solve_result(sname: str, problem: BrojaProblem, res: Any) -> None:
+    """A backend is code from strangers: check what it returned before the host uses it.
 
+    Raises SolverError (so ``solver=None`` hands over to the next backend) for anything that is
+    not a :class:`SolveResult` with a canonical status and arrays of the problem's shapes; NaN
+    entries are left to the certificate, which never uses them.
+    """
+    if not all(hasattr(res, k) for k in ("status", "q", "lam", "mu", "info")):
+        raise SolverError(f"solver {sname!r} returned {type(res).__name__}, not a pidlab SolveResult; "
+                          "a solver plugin's solve() must return pidlab.SolveResult.")
+    try:
+        Status(res.status)
+    except ValueError:
+        raise SolverError(f"solver {sname!r} returned the status {res.status!r}, which is not a pidlab.Status; "
+                          f"use one of {', '.join(s.value for s in Status)}.") from None
+    n1, n2, ny = problem.shape
+    for what, value, shape in (("q", res.q, (n1, n2, ny)), ("lam", res.lam, (n1, ny)), ("mu", res.mu, (n2, ny))):
+        if value is None:
+            continue
+        try:
+            arr_shape = np.shape(np.asarray(value, dtype=float))
+        except (TypeError, ValueError):
+            raise SolverError(f"solver {sname!r} returned a non-numeric {what}; it must be an array of shape "
+                              f"{shape}.") from None
+        if arr_shape != shape:
+            raise SolverError(f"solver {sname!r} returned {what} of shape {arr_shape} for a problem of shape "
+                              f"{problem.shape}; it must have shape {shape}.")
+    if not isinstance(res.info, dict):
+        raise SolverError(f"solver {sname!r} returned info of type {type(res.info).__name__}; it must be a dict.")

@@ -156,7 +156,7 @@ def _batch_broja(task: _Task, dists: list[Any], todo: list[int], rows: dict[tupl
     Returns the items left for the one-by-one path (those of a batch that raised).
     """
     try:
-        from pidlab._batch import decompose_many
+        from pidlab import decompose_many
     except ImportError:  # pragma: no cover - a build without the batched solver
         return todo
 

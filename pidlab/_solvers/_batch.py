@@ -4,10 +4,10 @@ Comparative studies decompose thousands of small distributions of one shape (the
 synthetic experiment: 100,000 random 2x2x2 tables). Looping over :func:`pidlab.decompose` costs
 milliseconds per call in Python overhead alone; here every step of the native interior-point
 method (:mod:`pidlab._solvers._native`) runs on the whole stack at once, with batched dense
-Newton solves, and every item is certified by the same duality-gap argument as the single
-path (the host's :func:`pidlab._broja.certify`, vectorised: a polished primal point, the
-input joint and the conditionally independent point bound m* from above, the dual point made
-feasible by the cheaper of a per-x1 and a per-x2 shift bounds it from below).
+Newton solves, and every item is certified by the same code as the single path: the host's
+certificate functions (:mod:`pidlab._broja`) work on stacks, so a polished primal point, the
+input joint and the conditionally independent point bound m* from above and the dual point made
+feasible bounds it from below, item by item, with no batch copy of that code.
 
 For 2x2x2 the feasible set Δ_p has two free parameters (each y-slice is a 2x2 transportation
 polytope with fixed row and column sums, one free entry per y), and q* is often on its
@@ -19,7 +19,6 @@ single-problem solver, so the result never depends on the batching.
 from __future__ import annotations
 
 import html
-import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -28,16 +27,18 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from pidlab._broja import PRIMAL_RESIDUAL_TOL, atoms_from_m, dual_shift_cost
+from pidlab._broja import BrojaProblem, BrojaStack, atoms_from_m, certify, dual_bound, objective_bits, primal_bound
 from pidlab._distribution import SUM_TOL
+from pidlab._info import clean_zero
 from pidlab._status import Status
 from pidlab.exceptions import InaccurateSolutionWarning, InvalidDistributionError, SolverError, UnknownNameError
 
 __all__ = ["decompose_many", "BatchResult"]
 
-LN2 = math.log(2.0)
-#: IPF sweeps when polishing a batch iterate (the host allows 5000 for one problem).
+#: IPF sweeps between exact corrections when polishing a batch iterate (the host's default too).
 POLISH_SWEEPS = 200
+#: Most sweeps for one batch iterate (slow items only: the others stop as soon as they meet the marginals).
+POLISH_MAX_SWEEPS = 21 * POLISH_SWEEPS
 Arr = NDArray[np.float64]
 
 
@@ -140,93 +141,6 @@ class BatchResult:
             + "".join(f"<p>{html.escape(x)}</p>" for x in self.notes)
             + "</div>"
         )
-
-
-# --------------------------------------------------------------------------- vectorised host math
-def _xlogx_sum(p: Arr, axes: tuple[int, ...]) -> Arr:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
-    return t.sum(axis=axes)
-
-
-def _entropy(p: Arr) -> Arr:
-    """Entropy in bits of each item of a stack (all axes but the first)."""
-    return -_xlogx_sum(p, tuple(range(1, p.ndim)))
-
-
-def _mi2(pxy: Arr) -> Arr:
-    return np.maximum(_entropy(pxy.sum(axis=2)) + _entropy(pxy.sum(axis=1)) - _entropy(pxy), 0.0)
-
-
-def objective_bits_many(q: Arr) -> Arr:
-    """``I_q(X1,X2;Y)`` in bits for a stack ``(N, n1, n2, ny)`` (as :func:`pidlab._broja.objective_bits`)."""
-    return np.maximum(_entropy(q.sum(axis=3)) + _entropy(q.sum(axis=(1, 2))) - _entropy(q), 0.0)
-
-
-def dual_bound_many(a: Arr, b: Arr, A: NDArray[np.bool_], lam: Arr, mu: Arr) -> Arr:
-    """Vectorised :func:`pidlab._broja.dual_bound` (bits): lower bounds on m* per item."""
-    lam = np.where(a > 0, lam, 0.0)
-    mu = np.where(b > 0, mu, 0.0)
-    finite = np.isfinite(lam).all(axis=(1, 2)) & np.isfinite(mu).all(axis=(1, 2))
-    lam = np.where(np.isfinite(lam), lam, 0.0)
-    mu = np.where(np.isfinite(mu), mu, 0.0)
-    expo = np.where(A, -(lam[:, :, None, :] + mu[:, None, :, :]), -np.inf)
-    mx = expo.max(axis=3)
-    has = np.isfinite(mx)
-    mx0 = np.where(has, mx, 0.0)
-    with np.errstate(divide="ignore"):
-        lse = np.where(has, mx0 + np.log(np.exp(expo - mx0[..., None]).sum(axis=3)), -np.inf)
-    value = (a * lam).sum(axis=(1, 2)) + (b * mu).sum(axis=(1, 2)) + dual_shift_cost(lse, a.sum(axis=2), b.sum(axis=2))
-    py = 0.5 * (a.sum(axis=1) + b.sum(axis=1))
-    out = _entropy(py) - value / LN2
-    return np.where(finite, out, -np.inf)
-
-
-def polish_many(a: Arr, b: Arr, A: NDArray[np.bool_], q: Arr, *, tol: float = 1e-14, max_iter: int = 5000) -> Arr:
-    """Vectorised :func:`pidlab._broja.polish_primal`: IPF of each y-slice onto the marginals."""
-    q = np.where(A, np.clip(q, 0.0, None), 0.0)
-    ci = _ci_point(a, b)
-    empty_rows = (q.sum(axis=2) <= 0) & (a > 0)
-    empty_cols = (q.sum(axis=1) <= 0) & (b > 0)
-    if empty_rows.any() or empty_cols.any():
-        q = q + 1e-300
-        q = np.where(empty_rows[:, :, None, :] | empty_cols[:, None, :, :], ci, q)
-        q = np.where(A, q, 0.0)
-    # Same sweep as the host's, per item: stop an item once its row residual is <= tol (the
-    # host's criterion), so a slow item does not keep the whole stack iterating.
-    act = np.arange(q.shape[0])
-    qa, aa, ba = q, a, b
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for _ in range(max_iter):
-            rs = qa.sum(axis=2)
-            qa *= np.where(rs > 0, aa / rs, 0.0)[:, :, None, :]
-            cs = qa.sum(axis=1)
-            qa *= np.where(cs > 0, ba / cs, 0.0)[:, None, :, :]
-            done = np.abs(qa.sum(axis=2) - aa).max(axis=(1, 2)) <= tol
-            if done.any():
-                q[act[done]] = qa[done]
-                keep = ~done
-                act, qa, aa, ba = act[keep], qa[keep], aa[keep], ba[keep]
-                if act.size == 0:
-                    break
-    if act.size:
-        q[act] = qa
-    return q
-
-
-def _ci_point(a: Arr, b: Arr) -> Arr:
-    py = 0.5 * (a.sum(axis=1) + b.sum(axis=1))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inv = np.where(py > 0, 1.0 / py, 0.0)
-    return a[:, :, None, :] * b[:, None, :, :] * inv[:, None, None, :]
-
-
-def _residual_many(a: Arr, b: Arr, A: NDArray[np.bool_], q: Arr) -> Arr:
-    r1 = np.abs(q.sum(axis=2) - a).max(axis=(1, 2))
-    r2 = np.abs(q.sum(axis=1) - b).max(axis=(1, 2))
-    neg = np.maximum(0.0, -q.min(axis=(1, 2, 3)))
-    off = np.where(A, 0.0, np.abs(q)).max(axis=(1, 2, 3))
-    return np.maximum.reduce([r1, r2, neg, off])
 
 
 # --------------------------------------------------------------------------- validation
@@ -341,7 +255,8 @@ def decompose_many(
     >>> bool(np.allclose(res.R + res.U1, res.I_x1y))
     True
     """
-    from pidlab._solvers._native import DENSE_MAX_VARS, _Batch, blas_threads, ip_iterate
+    from pidlab._solvers import GAP_TOL, _solve_any
+    from pidlab._solvers._native import DENSE_MAX_VARS, Batch, NativeSolver, blas_threads, ip_iterate
 
     if str(measure).lower() not in ("broja", "bertschinger"):
         raise UnknownNameError(
@@ -354,12 +269,11 @@ def decompose_many(
     t0 = time.perf_counter()
     p = _validate(ps, normalize)
     N, n1, n2, ny = p.shape
-    a = p.sum(axis=2)
-    b = p.sum(axis=1)
-    I1, I2 = _mi2(a), _mi2(b)
-    I12 = np.maximum(_entropy(p.sum(axis=3)) + _entropy(p.sum(axis=(1, 2))) - _entropy(p), 0.0)
+    st = BrojaStack.from_joints(p)
+    I1, I2 = st.I_x1y, st.I_x2y
+    I12 = objective_bits(p)  # I(X1,X2;Y) of p itself
     # Feasible points available without solving: the input joint and the CI point.
-    m_up = np.minimum(objective_bits_many(p), objective_bits_many(_ci_point(a, b)))
+    m_up = np.minimum(I12, objective_bits(st.conditionally_independent()))
     m_lo = np.maximum(I1, I2)
     iters = np.zeros(N, dtype=np.int64)
     status = np.full(N, Status.OPTIMAL.value, dtype=object)
@@ -374,25 +288,17 @@ def decompose_many(
         cs = chunk_size or max(1, min(todo.size, 4_000_000 // (K * K + 1)))
         for start in range(0, todo.size, cs):
             idx = todo[start:start + cs]
-            d = _Batch.build(a[idx], b[idx])
+            d = Batch.build(st.p_x1y[idx], st.p_x2y[idx])
 
             def check(loc: NDArray[np.intp], lam: Arr, mu: Arr, q: Arr, mu_c: Arr,
-                      d: Any = d, idx: NDArray[np.intp] = idx) -> NDArray[np.bool_]:
+                      idx: NDArray[np.intp] = idx) -> NDArray[np.bool_]:
+                # The host's certificate functions on the sub-stack: the dual point made feasible
+                # bounds m* from below; the iterate, polished onto the marginals (exact correction
+                # included), bounds it from above when it meets them to PRIMAL_RESIDUAL_TOL.
                 g = idx[loc]
-                lb = dual_bound_many(d.a[loc], d.b[loc], d.A[loc], lam, mu)
-                # The iterate is near-feasible once the complementarity is small, so a few
-                # sweeps reach the host's tolerance; a point still off by more than the host's
-                # PRIMAL_RESIDUAL_TOL is not used (a residual r can move the objective by about
-                # r·log(1/q): for marginals of 1e-12 and r = 1e-10 that exceeded 1e-10 bits).
-                qp = polish_many(d.a[loc], d.b[loc], d.A[loc], q, max_iter=POLISH_SWEEPS)
-                ok_res = _residual_many(d.a[loc], d.b[loc], d.A[loc], qp) <= PRIMAL_RESIDUAL_TOL
-                slow = np.nonzero(~ok_res)[0]
-                if slow.size:  # IPF converges linearly: give the slow items more sweeps
-                    ls = loc[slow]
-                    qp[slow] = polish_many(d.a[ls], d.b[ls], d.A[ls], qp[slow], max_iter=20 * POLISH_SWEEPS)
-                    ok_res[slow] = _residual_many(d.a[ls], d.b[ls], d.A[ls], qp[slow]) <= PRIMAL_RESIDUAL_TOL
-                ub = objective_bits_many(qp)
-                ub = np.where(ok_res, ub, np.inf)
+                sub = st.take(g)
+                lb = dual_bound(sub, lam, mu)
+                ub, _ = primal_bound(sub, q, max_iter=POLISH_MAX_SWEEPS, repair_every=POLISH_SWEEPS)
                 m_up[g] = np.minimum(m_up[g], ub)
                 m_lo[g] = np.maximum(m_lo[g], lb)
                 return np.asarray(m_up[g] - m_lo[g] <= gap_tol)
@@ -402,23 +308,19 @@ def decompose_many(
                                  check_below=1e-6)
             iters[idx] = out.iterations
     if todo.size:
-        from pidlab._broja import BrojaProblem, certify
-        from pidlab._solvers import GAP_TOL, _solve_any
-        from pidlab._solvers._native import NativeSolver
         handed: dict[str, int] = {}
-
         left = todo[(m_up[todo] - m_lo[todo]) > gap_tol]
         if left.size and K <= DENSE_MAX_VARS:
             notes.append(f"{left.size} item(s) re-solved one by one after the batched iteration")
         for i in left:
-            pr = BrojaProblem(a[i], b[i])
+            pr = BrojaProblem(st.p_x1y[i], st.p_x2y[i])
             res = NativeSolver().solve(pr, gap_tol=gap_tol, max_iter=max(max_iter, 200))
             cert, _ = certify(pr, res, joint=p[i])
             m_up[i] = min(m_up[i], cert.m_upper)
             m_lo[i] = max(m_lo[i], cert.m_lower)
             iters[i] += int(res.iterations or 0)
             if m_up[i] - m_lo[i] > gap_tol:
-                # hand over to the other installed backends (cvxpy), as decompose() does
+                # hand over to the other installed backends, as decompose() does
                 try:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore", InaccurateSolutionWarning)
@@ -437,17 +339,13 @@ def decompose_many(
     m_lo = np.minimum(m_lo, m_up)
     gap = m_up - m_lo
     m = m_up
-
-    def clean(v: Arr) -> Arr:
-        return np.where(np.abs(v) < 1e-12, 0.0, v)
-
     n_bad = int(np.sum(status != Status.OPTIMAL.value))
     if n_bad:
         notes.append(f"{n_bad} item(s) did not reach the target gap {gap_tol:g} bits; see .status and .gap")
     return BatchResult(
         measure="broja",
         shape=(n1, n2, ny),
-        **{k: clean(v) for k, v in atoms_from_m(m, I1, I2, I12).items()},
+        **{k: clean_zero(v) for k, v in atoms_from_m(m, I1, I2, I12).items()},
         m=m,
         m_lower=m_lo,
         gap=gap,

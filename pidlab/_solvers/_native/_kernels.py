@@ -1,0 +1,240 @@
+"""Kernels of the native solver: constants, the static data of a stack of problems, the
+starting point, the Newton blocks and the small vectorised products (numpy only)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["Batch", "lse_softmax", "initial_point", "blas_threads", "resolve_linear_solver", "DEFAULT_GAP_TOL",
+           "DENSE_MAX_VARS"]
+
+
+#: Default target width (bits) of the certified bracket on m*.
+DEFAULT_GAP_TOL = 1e-9
+#: Marginal entries below this fraction of the largest are first dropped (the answer is then
+#: certified on the original problem; see NativeSolver._without_negligible_mass).
+NEGLIGIBLE_MASS = 1e-20
+#: Assemble the full Newton system (batched dense solve) up to this many dual variables.
+DENSE_MAX_VARS = 160
+#: Largest Schur complement (entries, (|X2||Y|)²) factorised directly: 2 MiB. Larger problems
+#: use the matrix-free conjugate-gradient path, whose memory is O(|X1||X2||Y|).
+DIRECT_MAX_ENTRIES = 1 << 18
+LINEAR_SOLVERS = ("auto", "direct", "cg")
+#: Largest change (nats) of any logit -λ-μ in one Newton step.
+STEP_CAP = 4.0
+#: Largest pair weight κ = w/s - w for which the O(n⁵) Schur formation is accurate enough.
+FAST_SCHUR_MAX_KAPPA = 1e5
+#: Settings tried in turn until the gap is certified:
+#: (weighted central path, step cap in nats, fraction of the step to the boundary).
+ATTEMPTS: tuple[tuple[bool, float, float], ...] = (
+    (True, 4.0, 0.999), (True, 4.0, 0.99), (False, 20.0, 0.99), (False, 4.0, 0.99), (True, 1.0, 0.99),
+)
+#: The same for the conjugate-gradient path, which starts farther from the boundary: its Newton
+#: directions are exact only up to the CG residual, and a slack pushed to 1e-3 of its value by a
+#: 0.999 step can jam the next steps (measured: 10 Newton steps instead of 17-20 on some tables).
+ATTEMPTS_CG: tuple[tuple[bool, float, float], ...] = (
+    (True, 4.0, 0.99), (True, 4.0, 0.999), (False, 20.0, 0.99), (False, 4.0, 0.99), (True, 1.0, 0.99),
+)
+
+Arr = NDArray[np.float64]
+BArr = NDArray[np.bool_]
+
+def lse_softmax(lam: Arr, mu: Arr, A: BArr) -> tuple[Arr, Arr]:
+    """Per pair log-sum-exp and softmax over the support of ``-lam[x1,y] - mu[x2,y]``.
+
+    Shapes: ``lam (N, n1, ny)``, ``mu (N, n2, ny)``, ``A (N, n1, n2, ny)``; returns
+    ``lse (N, n1, n2)`` (0 on empty pairs) and ``c (N, n1, n2, ny)`` (0 off the support).
+    Works in place in the one table-sized array it returns.
+    """
+    e = np.add(lam[:, :, None, :], mu[:, None, :, :])
+    np.negative(e, out=e)
+    np.putmask(e, ~A, -np.inf)
+    mx = e.max(axis=3)
+    has = np.isfinite(mx)
+    mx0 = np.where(has, mx, 0.0)
+    e -= mx0[..., None]
+    np.exp(e, out=e)  # exp(-inf) = 0 off the support
+    Z = e.sum(axis=3)
+    Zs = np.where(has, Z, 1.0)
+    e /= Zs[..., None]
+    lse = np.where(has, mx0 + np.log(Zs), 0.0)
+    return lse, e
+
+
+@dataclass
+class Batch:
+    """Static data of a stack of problems of one shape (leading axis N)."""
+
+    a: Arr  # (N, n1, ny)
+    b: Arr  # (N, n2, ny)
+    A: BArr  # (N, n1, n2, ny) support
+    P: BArr  # (N, n1, n2) pairs with a non-empty support
+    va: BArr  # (N, n1, ny) lambda variables
+    vbf: BArr  # (N, n2, ny) free mu variables (support minus one pinned x2 per y)
+    npairs: Arr  # (N,)
+
+    @classmethod
+    def build(cls, a: Arr, b: Arr) -> Batch:
+        A = (a[:, :, None, :] > 0) & (b[:, None, :, :] > 0)
+        P = A.any(axis=3)
+        va = a > 0
+        vb = b > 0
+        pin = np.zeros_like(vb)
+        arg = np.argmax(b, axis=1)  # (N, ny): the largest p(x2, y) of each y is pinned
+        np.put_along_axis(pin, arg[:, None, :], True, axis=1)
+        pin &= vb
+        return cls(a, b, A, P, va, vb & ~pin, np.maximum(P.sum(axis=(1, 2)), 1).astype(float))
+
+    def take(self, idx: NDArray[np.intp]) -> Batch:
+        return Batch(self.a[idx], self.b[idx], self.A[idx], self.P[idx], self.va[idx], self.vbf[idx],
+                      self.npairs[idx])
+
+
+def initial_point(d: Batch) -> tuple[Arr, Arr, Arr, Arr]:
+    """Start at the conditionally independent point: primal and dual feasible, ``s >= 1``.
+
+    Returns ``lam, mu, w, s``.
+    """
+    a, b = d.a, d.b
+    py = a.sum(axis=1)  # (N, ny)
+    with np.errstate(divide="ignore"):
+        la = np.where(d.va, -np.log(np.where(d.va, a, 1.0)), 0.0)
+        lb = np.where(b > 0, -np.log(np.where(b > 0, b, 1.0)), 0.0)
+        lpy = np.log(np.where(py > 0, py, 1.0))
+    # -lam - mu = log a + log b - log p(y): q(y|x1,x2) of the CI point. Move the pinned mu to 0.
+    pinned = (b > 0) & ~d.vbf
+    off = np.where(pinned, lb, 0.0).sum(axis=1)  # (N, ny)
+    lam = np.where(d.va, la - lpy[:, None, :] + off[:, None, :], 0.0)
+    mu = np.where(d.vbf, lb - off[:, None, :], 0.0)
+    lse, _ = lse_softmax(lam, mu, d.A)
+    sh = np.where(d.P, lse, -np.inf).max(axis=2)
+    sh = np.where(np.isfinite(sh), sh, 0.0) + 1.0
+    lam = np.where(d.va, lam + sh[:, :, None], 0.0)
+    lse, _ = lse_softmax(lam, mu, d.A)
+    s = np.where(d.P, -lse, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = np.where(py > 0, 1.0 / py, 0.0)
+    w = np.where(d.P, np.einsum("nxy,nzy,ny->nxz", a, b, inv), 0.0)
+    w = np.where(d.P, np.maximum(w, 1e-300), 0.0)
+    return lam, mu, w, s
+
+
+def _assemble(d: Batch, w: Arr, s: Arr, c: Arr) -> tuple[Arr, Arr, Arr, Arr]:
+    """Diagonal blocks of the Newton matrix ``Σ_pairs w ∇²ℓ + (w/s) ∇ℓ∇ℓᵀ`` in (λ, μ).
+
+    Every pair contributes ``K = diag(q_pair) + κ c cᵀ`` (``κ = w/s - w``) to the blocks
+    (λ[x1], λ[x1]), (λ[x1], μ[x2]), (μ[x2], μ[x2]). Returns ``Mll (N,n1,ny,ny)``,
+    ``Mmm (N,n2,ny,ny)`` (gauge and absent variables replaced by identity rows), ``q`` and
+    ``kc = κ c``, from which the coupling block (λ[x1], μ[x2]) is formed on demand.
+    """
+    ny = c.shape[3]
+    ar = np.arange(ny)
+    q = w[..., None] * c
+    kap = np.where(d.P, w * (1.0 / s - 1.0), 0.0)
+    kc = kap[..., None] * c  # (N, n1, n2, ny)
+    Mll = c.transpose(0, 1, 3, 2) @ kc  # (N, n1, ny, ny)
+    Mll[:, :, ar, ar] += q.sum(axis=2)
+    Mmm = c.transpose(0, 2, 3, 1) @ kc.transpose(0, 2, 1, 3)  # (N, n2, ny, ny)
+    Mmm[:, :, ar, ar] += q.sum(axis=1)
+    Mll *= d.va[:, :, :, None]
+    Mll *= d.va[:, :, None, :]
+    Mll[:, :, ar, ar] += ~d.va
+    Mmm *= d.vbf[:, :, :, None]
+    Mmm *= d.vbf[:, :, None, :]
+    Mmm[:, :, ar, ar] += ~d.vbf
+    return Mll, Mmm, q, kc
+
+
+@contextmanager
+def blas_threads(n: int | None) -> Iterator[None]:
+    """Limit BLAS threads to ``n`` inside the block (no-op when ``n`` is None or threadpoolctl
+    is missing)."""
+    if n is None:
+        yield
+        return
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - optional
+            _CONTROLLER = False
+        else:
+            import scipy.linalg  # noqa: F401  (load scipy's own BLAS first so it is controlled too)
+
+            _CONTROLLER = ThreadpoolController()  # scanning the loaded libraries costs ms: once
+    if _CONTROLLER is False:  # pragma: no cover - threadpoolctl missing
+        yield
+        return
+    with _CONTROLLER.limit(limits=int(n), user_api="blas"):
+        yield
+
+
+_CONTROLLER: Any = None
+
+
+def resolve_linear_solver(n1: int, n2: int, ny: int, linear_solver: str | None = "auto") -> str:
+    """The Newton-system path (``"dense"``, ``"direct"`` or ``"cg"``) that ``linear_solver``
+    means for one problem of shape (n1, n2, ny)."""
+    if (n1 + n2) * ny <= DENSE_MAX_VARS:
+        return "dense"
+    if linear_solver in (None, "auto"):
+        # The iterative path eliminates each x1 block exactly, which stays well-conditioned while
+        # an x1 has at most about |Y| active pairs: guaranteed in spirit when |X2| <= |Y| (the
+        # solver orients the problem so that |X2| <= |X1|). With |X2| > |Y| an x1 can carry more
+        # active pairs than its |Y| variables, and CG stalls (measured: 48x48x12 tables needed
+        # 400 CG iterations per Newton step); the direct path is used there.
+        return "direct" if (n2 * ny) ** 2 <= DIRECT_MAX_ENTRIES or n2 > ny else "cg"
+    return linear_solver
+
+
+def _maxstep(x: Arr, dx: Arr, mask: BArr) -> Arr:
+    """Largest step in [0, 1] keeping ``x + t dx >= 0`` on ``mask``, per item."""
+    neg = mask & (dx < 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(neg, -x / np.where(neg, dx, -1.0), np.inf)
+    return np.minimum(1.0, r.reshape(r.shape[0], -1).min(axis=1))
+
+
+# Products of pair quantities (N, n1, n2) with the softmax c (N, n1, n2, ny). A single large
+# problem goes through einsum (no table-sized temporary); stacks of small problems (the batch
+# path) through broadcasting, which is faster there.
+def _pair_times(w: Arr, c: Arr) -> Arr:
+    """``w[..., None] * c`` (one new table-sized array)."""
+    return np.multiply(w[..., None], c)
+
+
+def _sum_x2(v: Arr, c: Arr) -> Arr:
+    """``Σ_x2 v c`` of shape (N, n1, ny)."""
+    if c.shape[0] == 1:
+        return np.einsum("nia,niau->niu", v, c)
+    return (v[..., None] * c).sum(axis=2)
+
+
+def _sum_x1(v: Arr, c: Arr) -> Arr:
+    """``Σ_x1 v c`` of shape (N, n2, ny)."""
+    if c.shape[0] == 1:
+        return np.einsum("nia,niau->nau", v, c)
+    return (v[..., None] * c).sum(axis=1)
+
+
+def _dot_y(c: Arr, dl: Arr, dm: Arr) -> Arr:
+    """``Σ_y c (dl[x1] + dm[x2])`` per pair."""
+    if c.shape[0] == 1:
+        return np.einsum("niau,niu->nia", c, dl) + np.einsum("niau,nau->nia", c, dm)
+    return (c * (dl[:, :, None, :] + dm[:, None, :, :])).sum(axis=3)
+
+
+def _merit(d: Batch, lse: Arr, c: Arr, w: Arr, s: Arr, tc: Arr, rho: Arr) -> Arr:
+    """Squared norm of the KKT residual (marginals, dual slack, complementarity) per item."""
+    ra = np.where(d.va, d.a - _sum_x2(w, c), 0.0)
+    rb = np.where(d.vbf, d.b - _sum_x1(w, c), 0.0)
+    sr = np.sqrt(np.maximum(rho, 1e-300))
+    rp = np.where(d.P, (lse + s) * sr, 0.0)
+    rc = np.where(d.P, (w * s - tc) / sr, 0.0)
+    return (ra**2).sum(axis=(1, 2)) + (rb**2).sum(axis=(1, 2)) + (rp**2).sum(axis=(1, 2)) + (rc**2).sum(axis=(1, 2))
