@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,7 +87,7 @@ class Comparison:
                 return r
         raise KeyError(f"no result for measure {measure!r} in this comparison; it holds {[r.measure for r in self.results]}")
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[PIDResult]:
         return iter(self.results)
 
     def __len__(self) -> int:

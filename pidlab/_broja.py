@@ -408,7 +408,8 @@ def dual_bound(problem: BrojaProblem | BrojaStack, lam: ArrayLike, mu: ArrayLike
     largest over x1 (whichever costs less); the shifted point satisfies every constraint and its
     value bounds ``max H_q(Y|X1,X2)`` from above.
     """
-    st, single, (lam, mu) = _as_stack(problem, lam, mu)
+    st, single, (lam_a, mu_a) = _as_stack(problem, lam, mu)
+    lam, mu = np.asarray(lam_a, dtype=float), np.asarray(mu_a, dtype=float)
     a, b, A = st.p_x1y, st.p_x2y, st.support
     if lam.shape != a.shape or mu.shape != b.shape:
         raise ValueError(f"dual point of shapes {lam.shape[single:]}, {mu.shape[single:]} for marginals of shapes "

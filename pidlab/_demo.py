@@ -60,7 +60,8 @@ def run(
         names=("left half", "right half", "digit"), n_bootstrap=n_bootstrap, confidence=confidence,
     )
     # Oracle: the discretised full joint over all images (digits is fully labelled).
-    disc1, disc2 = res.fitted_discretizers  # type: ignore[misc]
+    assert res.fitted_discretizers is not None  # estimate() always records them
+    disc1, disc2 = res.fitted_discretizers
     c1 = disc1.transform(left)
     c2 = disc2.transform(right)
     full = pidlab.Distribution.from_samples(c1, c2, y, names=("left half", "right half", "digit"))
@@ -150,8 +151,8 @@ def plot(out: dict[str, Any], path: str) -> str:
     oua = out["oracle_unimodal_accuracy"]
     ax2.vlines(0 - 0.1, b.accuracy_lower, b.accuracy_upper, color="C0", lw=6, alpha=0.7)
     acc_values = [b.accuracy_lower, b.accuracy_upper, *ua, *oua, out["oracle_accuracy"]]
-    for x, u in ((1, ua[0]), (2, ua[1])):
-        ax2.plot(x - 0.1, u, "o", color="C0", ms=8)
+    for xa, u in ((1, ua[0]), (2, ua[1])):
+        ax2.plot(xa - 0.1, u, "o", color="C0", ms=8)
     if bs is not None:
         iv = bs.intervals
         ax2.vlines(-0.25, iv["accuracy_lower"][0], iv["accuracy_upper"][1], color="C2", lw=2.5)

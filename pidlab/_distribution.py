@@ -142,11 +142,13 @@ class Distribution:
         labels = labels or (None, None, None)
         if len(labels) != 3:
             raise InvalidDistributionError("labels must be a tuple of three sequences (X1, X2, Y) or None.")
-        names = tuple(str(n) for n in names)  # type: ignore[assignment]
-        if len(names) != 3 or len(set(names)) != 3:
-            raise InvalidDistributionError(f"names must be three distinct strings (sources, then target); got {names!r}.")
+        str_names = tuple(str(n) for n in names)
+        if len(str_names) != 3 or len(set(str_names)) != 3:
+            raise InvalidDistributionError(
+                f"names must be three distinct strings (sources, then target); got {str_names!r}."
+            )
         self._p = arr
-        self._names: tuple[str, str, str] = names  # type: ignore[assignment]
+        self._names: tuple[str, str, str] = (str_names[0], str_names[1], str_names[2])
         self._labels = tuple(
             _labels_for(arr.shape[i], labels[i], names[i]) for i in range(3)
         )
@@ -231,7 +233,8 @@ class Distribution:
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        return self._p.shape  # type: ignore[return-value]
+        n1, n2, ny = self._p.shape
+        return (n1, n2, ny)
 
     @property
     def labels(self) -> tuple[tuple[Hashable, ...], ...]:
@@ -271,14 +274,13 @@ class Distribution:
 
     # ------------------------------------------------------------------ information theory
     def _axes(self, variables: object) -> tuple[int, ...]:
-        if isinstance(variables, (str, int)):
-            variables = [variables]
+        items: Any = [variables] if isinstance(variables, (str, int)) else variables
         out = []
-        for v in variables:  # type: ignore[union-attr]
+        for v in items:
             if v in self._names:
-                out.append(self._names.index(v))  # type: ignore[arg-type]
+                out.append(self._names.index(v))
             elif v in _AXES:
-                out.append(_AXES[v])  # type: ignore[index]
+                out.append(_AXES[v])
             else:
                 raise InvalidDistributionError(
                     f"unknown variable {v!r}; use one of {self._names} (or 'X1', 'X2', 'Y', or axis 0, 1, 2)."

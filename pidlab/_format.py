@@ -18,7 +18,7 @@ def fmt_bits(v: float | None, digits: int = 6) -> str:
 
 
 def comparison_rows(cmp: Comparison) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for r in cmp.results:
         net = "" if r.net is None else f"{r.net:+.6f} ({r.net_kind})"
         rows.append(

@@ -129,4 +129,4 @@ def noisy(name: str, noise: float) -> Distribution:
     ch = np.full((ny, ny), noise / (ny - 1))
     np.fill_diagonal(ch, 1.0 - noise)
     p = np.einsum("abk,ky->aby", d.p, ch)
-    return Distribution(p / p.sum(), labels=d.labels, names=d.names)
+    return Distribution(p / p.sum(), labels=(d.labels[0], d.labels[1], d.labels[2]), names=d.names)

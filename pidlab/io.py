@@ -245,7 +245,8 @@ def _hashable(v: Any) -> Hashable:
         return tuple(_hashable(x) for x in v)
     if isinstance(v, dict):
         raise TypeError("an object")
-    return v  # type: ignore[no-any-return]
+    out: Hashable = v
+    return out
 
 
 def _columns(columns: Any, what: str) -> tuple[str | int, ...]:

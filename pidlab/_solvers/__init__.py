@@ -94,7 +94,7 @@ def get_solver(solver: str | Solver | None, problem: BrojaProblem | None = None)
             raise SolverError(f"solver {entry.name!r} cannot solve a problem of shape {problem.shape}; try solver=None.")
         return inst
     if callable(getattr(solver, "solve", None)):
-        return solver  # type: ignore[return-value]
+        return solver
     raise SolverError(f"solver must be None, a registered name or a Solver instance; got {solver!r}.")
 
 

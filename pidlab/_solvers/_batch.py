@@ -190,16 +190,16 @@ def _validate(ps: Any, normalize: bool) -> Arr:
         )
     tot = arr.reshape(arr.shape[0], -1).sum(axis=1)
     if (tot <= 0).any():
-        i = int(np.argmax(tot <= 0))
-        raise InvalidDistributionError(f"item {i} sums to 0; it has no probability mass.")
+        k = int(np.argmax(tot <= 0))
+        raise InvalidDistributionError(f"item {k} sums to 0; it has no probability mass.")
     if normalize:
         arr = arr / tot[:, None, None, None]
     else:
         off = np.abs(tot - 1.0) > SUM_TOL
         if off.any():
-            i = int(np.argmax(off))
+            k = int(np.argmax(off))
             raise InvalidDistributionError(
-                f"item {i} sums to {tot[i]:.12g}, not 1 (tolerance {SUM_TOL:g}); pass normalize=True to divide "
+                f"item {k} sums to {tot[k]:.12g}, not 1 (tolerance {SUM_TOL:g}); pass normalize=True to divide "
                 "each item by its total, or fix the table."
             )
     return arr

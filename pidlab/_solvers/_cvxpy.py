@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import NDArray
 
 from pidlab._bases import Availability, Solver
 from pidlab._broja import BrojaProblem, SolveResult
@@ -123,7 +124,8 @@ class CvxpySolver(Solver):
         full = np.zeros(problem.shape)
         full[idx["i1"], idx["i2"], idx["iy"]] = q.value
         n1, n2, ny = problem.shape
-        lam = mu = None
+        lam: NDArray[np.float64] | None = None
+        mu: NDArray[np.float64] | None = None
         if c1.dual_value is not None:
             lam = np.zeros(n1 * ny)
             lam[idx["rows1"]] = np.asarray(c1.dual_value).ravel()

@@ -141,7 +141,7 @@ class NativeSolver(Solver):
     def availability(self) -> Availability:
         return Availability(True)
 
-    def solve(
+    def solve(  # type: ignore[override]  # named options instead of **options: unknown ones are refused
         self,
         problem: BrojaProblem,
         *,

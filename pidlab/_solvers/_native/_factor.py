@@ -92,7 +92,7 @@ class _SchurFactorFast:
         for a_ in range(n2):
             E = Hm[:, :, a_][:, None, :] * q + R[:, a_, :, None] * kc  # (n1, n2, ny)
             S[a_] += (kc[:, a_, :].T @ E.reshape(n1, K2)).reshape(ny, n2, ny)
-        S = S.reshape(K2, K2)
+        S = S.reshape(K2, K2)  # type: ignore[assignment]  # the (n2, ny, n2, ny) blocks as one matrix
         S += S.T.copy()
         S *= -0.5
         Sv = S.reshape(n2, ny, n2, ny)
@@ -418,7 +418,7 @@ class _MatrixFreeFactor:
         rz = float(np.vdot(r, z))
         p, Sp = direction(z)
         it = 0
-        for it in range(1, CG_MAXITER + 1):
+        for it in range(1, CG_MAXITER + 1):  # noqa: B007 (the count is recorded after the loop)
             pSp = float(np.vdot(p, Sp))
             if not pSp > 0.0:
                 break
@@ -451,13 +451,13 @@ class _MatrixFreeFactor:
 
 def _chol_blocks(M: Arr) -> Arr:
     try:
-        return np.linalg.cholesky(M)
+        return np.asarray(np.linalg.cholesky(M), dtype=float)
     except np.linalg.LinAlgError:
         ny = M.shape[-1]
         scale = np.abs(np.diagonal(M, axis1=-2, axis2=-1)).max(axis=-1)
         for k in range(6):
             try:
-                return np.linalg.cholesky(M + np.eye(ny) * (scale[:, None, None] * 10.0 ** (-14 + 2 * k) + 1e-300))
+                return np.asarray(np.linalg.cholesky(M + np.eye(ny) * (scale[:, None, None] * 10.0 ** (-14 + 2 * k) + 1e-300)), dtype=float)
             except np.linalg.LinAlgError:
                 continue
         raise

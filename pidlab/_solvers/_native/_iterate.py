@@ -123,8 +123,9 @@ def ip_iterate(
                 break
             active = active[keep]
             cur = cur.take(keep)
-            lam, mu, w, s, lse, c, rp, mu_c, rho, best_prog, stuck, use_merit = (
-                x[keep] for x in (lam, mu, w, s, lse, c, rp, mu_c, rho, best_prog, stuck, use_merit))
+            lam, mu, w, s, lse, c, rp, mu_c, rho, best_prog = (
+                x[keep] for x in (lam, mu, w, s, lse, c, rp, mu_c, rho, best_prog))
+            stuck, use_merit = stuck[keep], use_merit[keep]
             P = cur.P
         fac: Any = None  # free the previous step's factorisation before building the next (peak memory)
         try:
@@ -223,4 +224,5 @@ def ip_iterate(
                 break
             alpha[todo] *= 0.5
         lam, mu, w, s, lse, c = new
+    assert out_q is not None  # every item is stored before the loop ends
     return IPOut(out_lam, out_mu, out_q, iters, linear)

@@ -82,14 +82,14 @@ class Batch:
     @classmethod
     def build(cls, a: Arr, b: Arr) -> Batch:
         A = (a[:, :, None, :] > 0) & (b[:, None, :, :] > 0)
-        P = A.any(axis=3)
+        P = np.asarray(A.any(axis=3))
         va = a > 0
         vb = b > 0
         pin = np.zeros_like(vb)
         arg = np.argmax(b, axis=1)  # (N, ny): the largest p(x2, y) of each y is pinned
         np.put_along_axis(pin, arg[:, None, :], True, axis=1)
         pin &= vb
-        return cls(a, b, A, P, va, vb & ~pin, np.maximum(P.sum(axis=(1, 2)), 1).astype(float))
+        return cls(a, b, A, P, va, np.asarray(vb & ~pin), np.maximum(P.sum(axis=(1, 2)), 1).astype(float))
 
     def take(self, idx: NDArray[np.intp]) -> Batch:
         return Batch(self.a[idx], self.b[idx], self.A[idx], self.P[idx], self.va[idx], self.vbf[idx],
