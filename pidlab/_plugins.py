@@ -25,6 +25,7 @@ __all__ = [
     "plugin_manager",
     "reload_plugins",
     "register_plugin",
+    "builtin_classes",
     "lookup",
     "names",
 ]
@@ -67,8 +68,12 @@ class PluginEntry:
         return self.cls()
 
     def availability(self) -> tuple[bool, str | None]:
-        """Whether it can run here (asked on every call, never cached) and why not."""
-        if self.kind != "solver":
+        """Whether it can run here (asked on every call, never cached) and why not.
+
+        Asked of any class with an ``availability()`` method (solvers must have one; a
+        discretizer needing an optional package has one); other classes are always available.
+        """
+        if not callable(getattr(self.cls, "availability", None)):
             return True, None
         try:
             av = self.cls().availability()
@@ -237,6 +242,19 @@ class PidlabPluginManager(pluggy.PluginManager):
                     PluginLoadWarning,
                     stacklevel=2,
                 )
+
+
+def builtin_classes(package: str, specs: tuple[str, ...] | list[str]) -> list[type]:
+    """The built-in classes of one plugin package, named ``"module:Class"`` (modules of ``package``).
+
+    Each built-in package (``pidlab._measures``, ``pidlab._discretizers``, ``pidlab._couplings``)
+    keeps one such list, its hook list: a new built-in costs its module and one line there.
+    """
+    out = []
+    for spec in specs:
+        modname, _, clsname = spec.partition(":")
+        out.append(getattr(importlib.import_module(f"{package}.{modname}"), clsname))
+    return out
 
 
 def autoload_disabled() -> bool:

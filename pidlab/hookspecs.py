@@ -8,7 +8,7 @@ Third-party packages expose their plugin module through the ``pidlab`` entry-poi
     [project.entry-points.pidlab]
     mmi = "pidlab_mmi"
 
-Hook argument names are public API: none of these hooks takes arguments, so the interface can
+A hook may return None (nothing to register). Hook argument names are public API: none of these hooks takes arguments, so the interface can
 grow by adding hooks without breaking existing plugins.
 """
 
@@ -25,18 +25,17 @@ hookimpl = pluggy.HookimplMarker("pidlab")
 
 
 @hookspec
-def pidlab_register_measures() -> list[type[Any]]:
+def pidlab_register_measures() -> list[type[Any]] | None:
     """Return PID measure classes.
 
     Each class has ``name`` (lower-case str), optional ``aliases``, ``symbol``, ``reference``,
-    ``kind`` (``"pid"`` for a full decomposition or ``"net"`` for a single net quantity),
-    ``supports(n_sources) -> bool`` and ``compute(dist, *, solver=None) -> PIDResult``.
-    See :class:`pidlab.Measure`.
+    ``kind`` (``"pid"`` for a full decomposition or ``"net"`` for a single net quantity) and
+    ``compute(dist, *, solver=None) -> PIDResult``. See :class:`pidlab.Measure`.
     """
 
 
 @hookspec
-def pidlab_register_solvers() -> list[type[Any]]:
+def pidlab_register_solvers() -> list[type[Any]] | None:
     """Return solver classes for the BROJA convex program (see :class:`pidlab.Solver`).
 
     Each class has ``name``, ``priority`` (lower is preferred when ``solver=None``),
@@ -46,19 +45,21 @@ def pidlab_register_solvers() -> list[type[Any]]:
 
 
 @hookspec
-def pidlab_register_discretizers() -> list[type[Any]]:
+def pidlab_register_discretizers() -> list[type[Any]] | None:
     """Return discretizer classes following the scikit-learn estimator contract.
 
-    Each class has ``name``, ``fit(X, y=None) -> self`` and ``transform(X) -> integer codes``
-    (see :class:`pidlab.Discretizer`).
+    Each class has ``name``, ``fit(X, y=None) -> self`` and ``transform(X) -> integer codes``,
+    optionally ``availability()`` when it needs an optional package (see
+    :class:`pidlab.Discretizer`, whose subclasses implement ``fit_matrix`` and
+    ``transform_matrix``).
     """
 
 
 @hookspec
-def pidlab_register_couplings() -> list[type[Any]]:
+def pidlab_register_couplings() -> list[type[Any]] | None:
     """Return min-entropy coupling approximators.
 
     Each class has ``name`` and ``couple(p, q, **options) -> CouplingResult`` with the coupling
     as sparse coordinates, its entropy in bits and a certified lower bound on the minimum
-    (see :class:`pidlab.Coupling`).
+    (see :class:`pidlab.Coupling`, whose subclasses implement ``couple_sorted(p, q)``).
     """

@@ -1,9 +1,19 @@
-"""Checks that third-party measures and solvers can run in their own test suites, and a fake
-solver for testing what the host does with a bad backend.
+"""Checks that plugins of every kind (measures, solvers, discretizers, couplings) can run in
+their own test suites, and a fake solver for testing what the host does with a bad backend.
+
+Each ``check_*`` takes a class, an instance or a registered name and raises
+:class:`AssertionError` on the first property that fails; pidlab runs them on every registered
+plugin, the built-ins and the installed third-party ones alike (tests/test_conformance.py):
 
 >>> import pidlab
->>> from pidlab._measures import Imin
->>> pidlab.testing.check_measure(Imin)   # raises AssertionError on the first failed property
+>>> class MinMI(pidlab.Measure):
+...     name = "minmi"
+...     def compute(self, dist, *, solver=None):
+...         R = min(dist.mutual_information(0, 2), dist.mutual_information(1, 2))
+...         return pidlab.PIDResult.from_redundancy(dist, self.name, R)
+>>> pidlab.testing.check_measure(MinMI)
+>>> pidlab.testing.check_coupling("greedy")
+>>> pidlab.testing.check_discretizer("quantile")
 
 :func:`register_fake_solver` registers, for the duration of a ``with`` block, a BROJA backend
 that answers badly on purpose (an uncertified point, an error, NaN, ...) and is tried before
@@ -23,14 +33,17 @@ False
 
 from __future__ import annotations
 
+import copy
 import itertools
+import math
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from pidlab._bases import Solver
+from pidlab._contracts import Solver
 from pidlab._distribution import Distribution
 
 if TYPE_CHECKING:
@@ -39,11 +52,15 @@ if TYPE_CHECKING:
 __all__ = [
     "FAKE_BEHAVIOURS",
     "FakeSolver",
+    "check_coupling",
+    "check_discretizer",
     "check_measure",
     "check_solver",
     "random_distributions",
     "register_fake_solver",
 ]
+
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_.-]*$")
 
 
 def random_distributions(shape: tuple[int, int, int] = (2, 2, 2), n: int = 5, seed: int = 0) -> list[Distribution]:
@@ -64,20 +81,69 @@ def _approx(a: float, b: float, tol: float, what: str) -> None:
         raise AssertionError(f"{what}: {a!r} != {b!r} (tolerance {tol:g})")
 
 
+def _instance(kind: str, plugin: Any) -> Any:
+    """A registered name -> a new instance of its class; a class -> an instance; else as is."""
+    if isinstance(plugin, str):
+        from pidlab._plugins import lookup
+
+        plugin = lookup(kind, plugin).cls
+    return plugin() if isinstance(plugin, type) else plugin
+
+
+def _check_contract(kind: str, inst: Any, methods: tuple[str, ...]) -> str:
+    """The attributes every plugin of every kind has; returns its name."""
+    who = f"{kind} {type(inst).__qualname__}"
+    name = getattr(inst, "name", None)
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise AssertionError(f"{who}: 'name' must be a lower-case string such as 'my-{kind}', got {name!r}")
+    aliases = getattr(inst, "aliases", ())
+    if not isinstance(aliases, (tuple, list)) or not all(isinstance(a, str) and _NAME_RE.match(a) for a in aliases):
+        raise AssertionError(f"{who} ({name!r}): 'aliases' must be a tuple of lower-case strings, got {aliases!r}")
+    for attr in ("reference", "description"):
+        if not isinstance(getattr(inst, attr, ""), str):
+            raise AssertionError(f"{who} ({name!r}): {attr!r} must be a string")
+    for m in methods:
+        if not callable(getattr(inst, m, None)):
+            raise AssertionError(f"{who} ({name!r}) has no method {m}()")
+    if callable(getattr(inst, "availability", None)):
+        av = inst.availability()
+        if not (isinstance(av, bool) or isinstance(getattr(av, "available", None), bool)):
+            raise AssertionError(f"{who} ({name!r}): availability() must return a pidlab.Availability, got {av!r}")
+    return name
+
+
+def _finite(v: Any, what: str) -> float:
+    if not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, bool) or not math.isfinite(v):
+        raise AssertionError(f"{what} must be a finite number, got {v!r}")
+    return float(v)
+
+
 def check_measure(measure: Any, *, tol: float = 1e-7, solver: Any = None) -> None:
     """Assert the properties every bivariate PID measure must have.
 
-    For a full decomposition (``kind == "pid"``): the consistency identities of docs/theory.rst §1
-    (R+U1 = I(X1;Y), R+U2 = I(X2;Y), R+U1+U2+S = I(X1,X2;Y)), symmetry (swapping the sources
-    swaps U1 and U2) and invariance under relabelling the alphabets. For a net measure, the
-    identity WMS = -CI = S - R only is checked by the host; here relabelling invariance.
+    The contract: a lower-case ``name``, ``kind`` ``"pid"`` or ``"net"``, results labelled with
+    the measure's name and finite in bits. For a full decomposition (``kind == "pid"``): the
+    consistency identities of docs/theory.rst §1 (R+U1 = I(X1;Y), R+U2 = I(X2;Y),
+    R+U1+U2+S = I(X1,X2;Y)), symmetry (swapping the sources swaps U1 and U2) and invariance
+    under relabelling the alphabets. For a net measure, the identity WMS = -CI = S - R only is
+    checked by the host; here a finite ``net`` and relabelling invariance.
+
+    ``measure`` is a class, an instance or a registered name.
     """
-    inst = measure() if isinstance(measure, type) else measure
+    inst = _instance("measure", measure)
+    name = _check_contract("measure", inst, ("compute",))
+    kind = getattr(inst, "kind", "pid")
+    if kind not in ("pid", "net"):
+        raise AssertionError(f"measure {name!r}: kind must be 'pid' or 'net', got {kind!r}")
     kw = {"solver": solver} if getattr(inst, "uses_solver", False) else {}
     rng = np.random.default_rng(1)
     for d in random_distributions((2, 2, 2), 3) + random_distributions((3, 2, 4), 3, seed=2):
         r = inst.compute(d, **kw)
-        if getattr(inst, "kind", "pid") == "pid":
+        if getattr(r, "measure", None) != name:
+            raise AssertionError(f"measure {name!r}: its results must carry measure={name!r}, got {getattr(r, 'measure', None)!r}")
+        if kind == "pid":
+            for atom in ("R", "U1", "U2", "S"):
+                _finite(getattr(r, atom), f"measure {name!r}: atom {atom}")
             I1, I2, I12 = d.mutual_information(0, 2), d.mutual_information(1, 2), d.mutual_information((0, 1), 2)
             _approx(r.R + r.U1, I1, tol, "R + U1 = I(X1;Y)")
             _approx(r.R + r.U2, I2, tol, "R + U2 = I(X2;Y)")
@@ -85,6 +151,8 @@ def check_measure(measure: Any, *, tol: float = 1e-7, solver: Any = None) -> Non
             s = inst.compute(d.swap_sources(), **kw)
             _approx(s.U1, r.U2, tol, "swapping sources swaps U1 and U2")
             _approx(s.R, r.R, tol, "swapping sources keeps R")
+        else:
+            _finite(r.net, f"measure {name!r}: net")
         perm = tuple(rng.permutation(n) for n in d.shape)
         dp = Distribution(d.p[np.ix_(*perm)])
         rp = inst.compute(dp, **kw)
@@ -97,19 +165,237 @@ def check_measure(measure: Any, *, tol: float = 1e-7, solver: Any = None) -> Non
 
 
 def check_solver(solver: Any, *, reference: str = "clarabel", tol: float = 1e-6) -> None:
-    """Assert a BROJA solver agrees with a reference backend and that its certificate holds."""
+    """Assert a BROJA solver has the solver contract, agrees with a reference backend and that
+    its certificate holds.
+
+    The contract: a lower-case ``name``, an int ``priority``, ``availability()`` saying it can run
+    here, ``can_solve`` and ``solve``. ``solver`` is a class, an instance or a registered name.
+    """
     from pidlab._broja import BrojaProblem
     from pidlab._solvers import solve_broja
 
+    inst = _instance("solver", solver)
+    name = _check_contract("solver", inst, ("solve", "availability"))
+    if not isinstance(getattr(inst, "priority", 100), int):
+        raise AssertionError(f"solver {name!r}: priority must be an int, got {getattr(inst, 'priority', None)!r}")
+    av = inst.availability()
+    if not getattr(av, "available", av):
+        raise AssertionError(f"solver {name!r} is not available here: {getattr(av, 'reason', None)}")
     for shape, seed in itertools.product([(2, 2, 2), (3, 3, 2), (4, 3, 3)], [0, 1]):
         for d in random_distributions(shape, 2, seed):
             prob = BrojaProblem(d.p.sum(1), d.p.sum(0))
-            mine = solve_broja(prob, solver, joint=d.p)
+            mine = solve_broja(prob, solver if isinstance(solver, str) else inst, joint=d.p)
             ref = solve_broja(prob, reference, joint=d.p)
             _approx(mine.m, ref.m, tol, f"m* against {reference} on shape {shape}")
             c = mine.certificate
             if not c.m_lower - 1e-9 <= ref.m <= c.m_upper + 1e-9:
                 raise AssertionError(f"certificate [{c.m_lower}, {c.m_upper}] excludes the {reference} optimum {ref.m}")
+
+
+# --------------------------------------------------------------------------- discretizers
+def _default_samples() -> Any:
+    """180 samples of 3 features in four separated groups, rounded (so some rows repeat)."""
+    rng = np.random.default_rng(7)
+    centres = np.array([[0.0, 0.0, 0.0], [4.0, 0.0, 1.0], [0.0, 4.0, -1.0], [4.0, 4.0, 2.0]])
+    return (centres[rng.integers(0, 4, 180)] + rng.normal(size=(180, 3))).round(1)
+
+
+def _is_not_fitted(exc: BaseException) -> bool:
+    return any(c.__name__ == "NotFittedError" for c in type(exc).__mro__)
+
+
+def check_discretizer(discretizer: Any, *, X: Any = None, random_state: int = 0) -> None:
+    """Assert the discretizer contract (scikit-learn's estimator contract, as the host uses it).
+
+    * a lower-case ``name`` and callable ``fit`` and ``transform``;
+    * ``get_params``/``set_params`` (when present): ``set_params(**get_params())`` returns the
+      instance and changes nothing; ``fit`` leaves the parameters as they were;
+    * no learned attribute (a name ending in ``_``) before ``fit``, and ``transform`` before
+      ``fit`` raises a ``NotFittedError`` (pidlab's, or any exception class of that name);
+    * ``fit(X)`` returns the instance itself;
+    * ``transform(X)`` returns a 1-D integer array, one non-negative code per sample, below
+      ``n_symbols_`` when the discretizer has that attribute;
+    * the codes of a sample depend on that sample only (transforming a subset or a reordering
+      gives the same codes) and transforming twice gives the same codes;
+    * determinism: two fits of copies with the same ``random_state`` (when a parameter of that
+      name exists; otherwise as they are) give the same codes;
+    * ``fit_transform(X)`` (when present) equals ``fit(X).transform(X)``.
+
+    Parameters
+    ----------
+    discretizer : class, instance or str
+        A class (instantiated with its defaults), an unfitted instance or a registered name.
+    X : array_like, optional
+        Samples to fit (default: 180 rounded samples of 3 numeric features in four groups).
+    random_state : int, default 0
+        Seed given to both copies in the determinism check.
+    """
+    inst = _instance("discretizer", discretizer)
+    name = _check_contract("discretizer", inst, ("fit", "transform"))
+    who = f"discretizer {name!r}"
+    X = _default_samples() if X is None else X
+    n = len(X)
+    has_params = callable(getattr(inst, "get_params", None))
+    params = inst.get_params() if has_params else {}
+    if has_params:
+        if not isinstance(params, dict):
+            raise AssertionError(f"{who}: get_params() must return a dict, got {type(params).__name__}")
+        if callable(getattr(inst, "set_params", None)):
+            if inst.set_params(**params) is not inst:
+                raise AssertionError(f"{who}: set_params() must return the instance itself")
+            if repr(inst.get_params()) != repr(params):
+                raise AssertionError(f"{who}: set_params(**get_params()) changed the parameters")
+    learned = sorted(k for k in vars(inst) if k.endswith("_") and not k.startswith("__"))
+    if learned:
+        raise AssertionError(f"{who}: an unfitted instance has learned attributes {learned}; set them in fit")
+    twins = [copy.deepcopy(inst), copy.deepcopy(inst)]
+    try:
+        inst.transform(X)
+    except Exception as exc:
+        if not _is_not_fitted(exc):
+            raise AssertionError(f"{who}: transform before fit must raise NotFittedError, got {exc!r}") from exc
+    else:
+        raise AssertionError(f"{who}: transform before fit must raise NotFittedError; it returned codes")
+    if inst.fit(X) is not inst:
+        raise AssertionError(f"{who}: fit() must return the instance itself")
+    if has_params and repr(inst.get_params()) != repr(params):
+        raise AssertionError(f"{who}: fit() changed the parameters {params} -> {inst.get_params()}")
+    codes = inst.transform(X)
+    if not isinstance(codes, np.ndarray) or codes.ndim != 1 or codes.shape[0] != n:
+        raise AssertionError(f"{who}: transform must return a 1-D array of {n} codes, got {type(codes).__name__} "
+                             f"of shape {getattr(codes, 'shape', None)}")
+    if codes.dtype.kind not in "iu" or (n and int(codes.min()) < 0):
+        raise AssertionError(f"{who}: codes must be non-negative integers, got dtype {codes.dtype} "
+                             f"(min {codes.min() if n else None})")
+    k = getattr(inst, "n_symbols_", None)
+    if k is not None:
+        if not isinstance(k, (int, np.integer)) or k < 1 or int(codes.max()) >= k:
+            raise AssertionError(f"{who}: codes must lie in 0..n_symbols_-1 (n_symbols_={k!r}, max code {codes.max()})")
+    if not np.array_equal(inst.transform(X), codes):
+        raise AssertionError(f"{who}: transforming the same samples twice gave different codes")
+    rows = X if hasattr(X, "iloc") else np.asarray(X)
+    sub, rev = (rows.iloc[:7], rows.iloc[::-1]) if hasattr(rows, "iloc") else (rows[:7], rows[::-1])
+    if not np.array_equal(inst.transform(sub), codes[:7]) or not np.array_equal(inst.transform(rev), codes[::-1]):
+        raise AssertionError(f"{who}: a sample's code must depend on that sample only (a subset or a reordering "
+                             "of the samples changed codes)")
+    if has_params and "random_state" in params:
+        for t in twins:
+            t.set_params(random_state=random_state)
+    a, b = (t.fit(X).transform(X) for t in twins)
+    if not np.array_equal(a, b):
+        raise AssertionError(f"{who}: two fits with the same random_state={random_state} gave different codes")
+    if callable(getattr(inst, "fit_transform", None)):
+        again = copy.deepcopy(twins[0])
+        if not np.array_equal(np.asarray(again.fit_transform(X)), a):
+            raise AssertionError(f"{who}: fit_transform(X) differs from fit(X).transform(X)")
+
+
+# --------------------------------------------------------------------------- couplings
+def _coupling_cases() -> list[tuple[np.ndarray, ...]]:
+    """Marginal pairs (and triples) small enough for the exact minimum: unsorted, with zero atoms."""
+    rng = np.random.default_rng(3)
+    cases: list[tuple[np.ndarray, ...]] = [
+        (np.array([0.6, 0.4]), np.array([0.4, 0.3, 0.3])),
+        (np.array([1.0]), np.full(4, 0.25)),
+        (np.array([0.5, 0.5]), np.array([0.5, 0.5])),
+        (np.array([0.1, 0.0, 0.7, 0.2]), np.array([0.25, 0.05, 0.0, 0.7])),
+    ]
+    for m, k in ((3, 4), (4, 4), (4, 2)):
+        cases.append((rng.dirichlet(np.ones(m)), rng.dirichlet(np.ones(k))))
+    return cases
+
+
+def _h(v: np.ndarray) -> float:
+    v = v[v > 0]
+    return float(-(v * np.log2(v)).sum()) + 0.0
+
+
+def _check_coupling_result(who: str, name: str, r: Any, marginals: tuple[np.ndarray, ...], tol: float) -> float:
+    k = len(marginals)
+    shape = tuple(m.size for m in marginals)
+    if tuple(getattr(r, "shape", ())) != shape:
+        raise AssertionError(f"{who}: result shape {getattr(r, 'shape', None)} != the marginals' lengths {shape}")
+    if getattr(r, "method", name) != name:
+        raise AssertionError(f"{who}: result method {r.method!r} != the plugin's name {name!r}")
+    if getattr(r, "units", "bits") != "bits":
+        raise AssertionError(f"{who}: results are in bits, got units={r.units!r}")
+    values = np.asarray(r.values)
+    indices = tuple(np.asarray(ix) for ix in r.indices)
+    if len(indices) != k or any(ix.shape != values.shape or ix.dtype.kind not in "iu" for ix in indices):
+        raise AssertionError(f"{who}: indices must be {k} integer arrays as long as values")
+    if values.dtype.kind != "f" or not np.isfinite(values).all() or (values.size and values.min() <= 0):
+        raise AssertionError(f"{who}: values must be finite positive floats (zero cells dropped)")
+    for ix, n in zip(indices, shape):
+        if ix.size and (ix.min() < 0 or ix.max() >= n):
+            raise AssertionError(f"{who}: an index lies outside its marginal (length {n})")
+    cells = set(zip(*(ix.tolist() for ix in indices)))
+    if len(cells) != values.size:
+        raise AssertionError(f"{who}: a cell is stored twice")
+    for i, (ix, m) in enumerate(zip(indices, marginals)):
+        err = float(np.abs(np.bincount(ix, weights=values, minlength=m.size) - m).max())
+        if err > tol:
+            raise AssertionError(f"{who}: marginal {i + 1} is met only to {err:.3g} (tolerance {tol:g}), in the "
+                                 "caller's index order")
+    h = _finite(getattr(r, "entropy", None), f"{who}: entropy")
+    _approx(h, _h(values), 1e-9, f"{who}: entropy (bits) of the cells returned")
+    lb = _finite(getattr(r, "lower_bound", None), f"{who}: lower_bound")
+    if lb > h + 1e-12:
+        raise AssertionError(f"{who}: lower_bound {lb!r} exceeds the entropy {h!r}")
+    if float(getattr(r, "marginal_error", 0.0)) > tol:
+        raise AssertionError(f"{who}: reported marginal_error {r.marginal_error!r} above tolerance {tol:g}")
+    hs = [_h(m) for m in marginals]
+    if not max(hs) - 1e-9 <= h <= sum(hs) + 1e-9:
+        raise AssertionError(f"{who}: entropy {h!r} outside [max H(marginal), sum H(marginal)] = [{max(hs)}, {sum(hs)}]")
+    return h
+
+
+def check_coupling(coupling: Any, *, tol: float = 1e-9) -> None:
+    """Assert the min-entropy coupling contract on small instances whose minimum is known.
+
+    * a lower-case ``name`` and a callable ``couple(p, q, ...)``;
+    * the result's ``shape`` is the marginals' lengths, ``method`` the plugin's name and
+      ``units`` bits; one integer index array per marginal and positive finite ``values``,
+      no cell twice, every index inside its marginal;
+    * the marginals are met within ``tol`` in the caller's (unsorted) index order, zero atoms
+      included;
+    * ``entropy`` is the entropy in bits of the cells returned, between the largest marginal
+      entropy and their sum, and at least the exact minimum (computed here by vertex search);
+    * ``lower_bound`` is finite, at most ``entropy`` and at most the exact minimum (it is
+      certified); with ``exact`` True the entropy is the minimum;
+    * the same input gives the same entropy twice; marginals not summing to 1 raise a
+      ``ValueError`` (:class:`pidlab.InvalidDistributionError`);
+    * with ``max_marginals`` None or >= 3, a coupling of three marginals meets all three.
+
+    ``coupling`` is a class, an instance or a registered name.
+    """
+    from pidlab._couplings._exact import exact_sorted
+
+    inst = _instance("coupling", coupling)
+    name = _check_contract("coupling", inst, ("couple",))
+    who = f"coupling {name!r}"
+    for marg in _coupling_cases():
+        r = inst.couple(*marg)
+        h = _check_coupling_result(who, name, r, marg, tol)
+        srt = [np.sort(m[m > 0])[::-1] for m in marg]
+        _, v, _ = exact_sorted(srt[0], srt[1])
+        mec = _h(np.asarray(v))
+        if h < mec - 1e-9:
+            raise AssertionError(f"{who}: entropy {h!r} below the minimum-entropy coupling {mec!r}: not a coupling?")
+        if r.lower_bound > mec + 1e-9:
+            raise AssertionError(f"{who}: the certified lower bound {r.lower_bound!r} exceeds the minimum {mec!r}")
+        if getattr(r, "exact", False):
+            _approx(h, mec, 1e-9, f"{who}: an exact result's entropy against the minimum")
+        _approx(float(inst.couple(*marg).entropy), h, 1e-12, f"{who}: the same input twice")
+    try:
+        inst.couple(np.array([0.5, 0.4]), np.array([1.0]))
+    except ValueError:
+        pass
+    else:
+        raise AssertionError(f"{who}: a marginal summing to 0.9 must raise InvalidDistributionError (a ValueError)")
+    mm = getattr(inst, "max_marginals", 2)
+    if mm is None or mm >= 3:
+        marg3 = (np.array([0.5, 0.3, 0.2]), np.array([0.6, 0.4]), np.array([0.1, 0.2, 0.3, 0.4]))
+        _check_coupling_result(who + " (three marginals)", name, inst.couple(*marg3), marg3, tol)
 
 
 # --------------------------------------------------------------------------- a fake backend

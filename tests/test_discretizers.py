@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
 import pidlab
 from pidlab import Discretizer, get_discretizer
-from pidlab.exceptions import InvalidDistributionError, NotFittedError, UnknownNameError
+from pidlab.exceptions import InvalidDistributionError, NotFittedError, ParameterError, UnknownNameError
 
 BUILTINS = ["kmeans", "pca-kmeans", "quantile", "uniform", "categorical"]
 
@@ -38,15 +40,15 @@ def test_estimator_contract(name: str) -> None:
     codes = d.transform(X)
     assert codes.shape == (60,) and codes.dtype.kind == "i"
     assert 0 <= codes.min() and codes.max() < d.n_symbols_
-    with pytest.raises(InvalidDistributionError, match="Invalid parameter"):
+    with pytest.raises(ParameterError, match="Invalid parameter"):
         d.set_params(bogus=1)
     assert d.set_params(**params) is d
 
 
 def test_parameter_constraints_message() -> None:
-    with pytest.raises(InvalidDistributionError, match=r"'n_bins' parameter of UniformDiscretizer must be an int >= 2. Got 1"):
+    with pytest.raises(ParameterError, match=r"The `'n_bins'` parameter of `UniformDiscretizer` must be an int >= 2. Got 1"):
         get_discretizer("uniform", n_bins=1).fit(np.arange(10.0))
-    with pytest.raises(InvalidDistributionError, match="random_state"):
+    with pytest.raises(ParameterError, match="random_state"):
         get_discretizer("kmeans", random_state="x").fit(np.zeros((5, 1)))
 
 
@@ -120,3 +122,47 @@ def test_bad_input() -> None:
     d = get_discretizer("kmeans", n_clusters=2).fit(np.random.default_rng(0).normal(size=(20, 3)))
     with pytest.raises(InvalidDistributionError, match="3 features"):
         d.transform(np.zeros((2, 4)))
+
+
+def test_kmeans_runs_on_scikit_learn_and_is_seeded() -> None:
+    """kmeans and pca-kmeans are scikit-learn estimators underneath; a seed fixes the clusters."""
+    sklearn_cluster = pytest.importorskip("sklearn.cluster")
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(300, 6)) + 4 * rng.integers(0, 3, (300, 1))
+    d = get_discretizer("pca-kmeans", n_clusters=3, n_components=2, random_state=5).fit(X)
+    assert isinstance(d.kmeans_, sklearn_cluster.KMeans) and d.pca_.n_components_ == 2
+    assert np.array_equal(d.transform(X), get_discretizer("pca-kmeans", n_clusters=3, n_components=2,
+                                                          random_state=5).fit(X).transform(X))
+    # a numpy Generator seeds the run too: equal generators give equal clusters
+    a = get_discretizer("kmeans", n_clusters=3, random_state=np.random.default_rng(9)).fit(X).transform(X)
+    b = get_discretizer("kmeans", n_clusters=3, random_state=np.random.default_rng(9)).fit(X).transform(X)
+    assert np.array_equal(a, b)
+
+
+def test_mini_batch_kmeans_for_large_data() -> None:
+    sklearn_cluster = pytest.importorskip("sklearn.cluster")
+    rng = np.random.default_rng(1)
+    centres = np.array([[0, 0], [10, 0], [0, 10], [10, 10]], dtype=float)
+    truth = rng.integers(0, 4, 4000)
+    X = centres[truth] + 0.3 * rng.normal(size=(4000, 2))
+    d = get_discretizer("kmeans", n_clusters=4, batch_size=256, n_init=3).fit(X)
+    assert isinstance(d.kmeans_, sklearn_cluster.MiniBatchKMeans)
+    table = np.zeros((4, 4), int)
+    np.add.at(table, (truth, d.transform(X)), 1)
+    assert ((table > 0).sum(axis=1) == 1).all()
+    with pytest.raises(ParameterError, match=r"The `'batch_size'` parameter of `KMeansDiscretizer` must be None or an int >= 1"):
+        get_discretizer("kmeans", batch_size=0).fit(X)
+
+
+def test_without_scikit_learn_kmeans_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pidlab.exceptions import MissingDependencyError
+
+    for mod in ("sklearn", "sklearn.cluster", "sklearn.decomposition"):
+        monkeypatch.setitem(sys.modules, mod, None)  # import of it now raises ImportError
+    X = np.random.default_rng(0).normal(size=(50, 3))
+    for name in ("kmeans", "pca-kmeans"):
+        with pytest.raises(MissingDependencyError, match=r"pip install 'pidlab\[ml\]'"):
+            get_discretizer(name, n_clusters=2).fit(X)
+        info = {(i.kind, i.name): i for i in pidlab.plugins()}[("discretizer", name)]
+        assert not info.available and "sklearn" in info.reason and "pidlab[ml]" in info.reason
+    assert get_discretizer("quantile").fit(X).transform(X).shape == (50,)  # the others need nothing more

@@ -33,8 +33,8 @@ class Halfway(pidlab.Measure):
 def test_builtins_are_ordinary_plugins():
     pm = get_plugin_manager(autoload=False)
     assert pm is not get_plugin_manager(autoload=False)  # a factory, not a global
-    assert set(pm.entries["measure"]) == {"broja", "imin", "wms", "ci"}
-    assert all(e.builtin for e in pm.entries["measure"].values())
+    assert {"broja", "imin", "wms", "ci"} <= set(pm.entries["measure"])
+    assert all(e.builtin for e in pm.entries["measure"].values())  # autoload=False: built-ins only
     assert {"clarabel", "ecos", "scs", "mosek"} <= set(pm.entries["solver"])
     assert pm.get_plugins()  # registered through pluggy
 
@@ -53,7 +53,8 @@ def test_autoload_can_be_disabled():
     code = "import pidlab; print(','.join(pidlab.measures()))"
     env = {"PIDLAB_DISABLE_PLUGIN_AUTOLOAD": "1", "PATH": ""}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
-    assert out.strip() == "broja,imin,wms,ci"
+    listed = out.strip().split(",")
+    assert {"broja", "imin", "wms", "ci"} <= set(listed) and "mmi" not in listed
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PATH": ""}, check=True).stdout
     assert "mmi" in out.strip().split(",")
 

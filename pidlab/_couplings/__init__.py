@@ -15,29 +15,34 @@ from typing import Any
 
 from numpy.typing import ArrayLike
 
-from pidlab._couplings._exact import ExactCoupling
-from pidlab.exceptions import ProblemTooLargeError
-from pidlab._couplings._greedy import GreedyCoupling
-from pidlab._couplings._lattice import LatticeCoupling
+from pidlab._contracts import Coupling
 from pidlab._couplings._meet import SUM_TOL, meet, meet_entropy
-from pidlab._couplings._result import Coupling, CouplingResult
-from pidlab.exceptions import InvalidDistributionError
+from pidlab._couplings._result import CouplingResult
+from pidlab._plugins import builtin_classes
+from pidlab.exceptions import ParameterError, ProblemTooLargeError
 from pidlab.hookspecs import hookimpl
 
 __all__ = [
+    "BUILTINS",
     "Coupling",
     "CouplingResult",
     "DEFAULT_METHOD",
-    "ExactCoupling",
-    "GreedyCoupling",
-    "LatticeCoupling",
     "ProblemTooLargeError",
     "couple",
+    "get_coupling",
     "mec_lower_bound",
     "meet",
     "meet_entropy",
     "min_joint_entropy",
 ]
+
+#: The built-in coupling plugins, one module each (``"module:Class"``, modules of this package).
+#: A new built-in costs its module and one line here.
+BUILTINS: tuple[str, ...] = (
+    "_greedy:GreedyCoupling",
+    "_lattice:LatticeCoupling",
+    "_exact:ExactCoupling",
+)
 
 #: the method ``couple(method=None)`` uses; documented as unstable (it may change between versions)
 DEFAULT_METHOD = "greedy"
@@ -78,7 +83,9 @@ def couple(
     Raises
     ------
     InvalidDistributionError
-        Bad marginals, or options passed without a method.
+        Bad marginals.
+    ParameterError
+        Options passed without a method, or options the method does not take.
     UnknownNameError
         An unknown method name.
     ProblemTooLargeError
@@ -94,20 +101,36 @@ def couple(
     """
     if method is None:
         if options:
-            raise InvalidDistributionError(
+            raise ParameterError(
                 f"options {sorted(options)} were passed without a method; options are method-specific, "
                 f"so name the method too, e.g. couple(p, q, method={DEFAULT_METHOD!r}, ...)."
             )
         method = DEFAULT_METHOD
-    if isinstance(method, str):
-        from pidlab._plugins import lookup
-
-        impl = lookup("coupling", method).instance()
-    else:
-        impl = method
+    impl = get_coupling(method)
     if isinstance(impl, Coupling) or tol != SUM_TOL:
         options["tol"] = tol  # a third-party plugin need not accept tol unless it is asked for
     return impl.couple(p, q, *more, **options)
+
+
+def get_coupling(method: str | Any) -> Any:
+    """The coupling plugin to run: a new instance of the registered one named ``method``
+    (built-in or third-party, case-insensitive), or ``method`` itself when it is an object.
+
+    Raises
+    ------
+    UnknownNameError
+        No coupling of that name is registered.
+
+    Examples
+    --------
+    >>> get_coupling("Greedy").name
+    'greedy'
+    """
+    if isinstance(method, str):
+        from pidlab._plugins import lookup
+
+        return lookup("coupling", method).instance()
+    return method
 
 
 def mec_lower_bound(*marginals: ArrayLike, tol: float = SUM_TOL, profile: bool | None = None) -> tuple[float, str]:
@@ -144,4 +167,4 @@ def min_joint_entropy(*args: Any, **kwargs: Any) -> Any:
 
 @hookimpl
 def pidlab_register_couplings() -> list[type]:
-    return [GreedyCoupling, LatticeCoupling, ExactCoupling]
+    return builtin_classes(__name__, BUILTINS)

@@ -17,8 +17,9 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from pidlab._couplings._result import Coupling
-from pidlab.exceptions import ProblemTooLargeError
+from pidlab._contracts import Coupling
+from pidlab._couplings._meet import check_size_limit
+from pidlab.exceptions import ParameterError, ProblemTooLargeError
 
 __all__ = ["ExactCoupling", "exact_sorted", "EXACT_MAX_CELLS"]
 
@@ -132,14 +133,19 @@ class ExactCoupling(Coupling):
     )
     description: ClassVar[str] = "exact minimum-entropy coupling by vertex search (tiny instances only)"
 
-    def _couple_sorted(
-        self, sorted_marginals: list[NDArray[np.float64]], *, max_cells: int = EXACT_MAX_CELLS, **options: Any
+    def couple_sorted(
+        self,
+        p: NDArray[np.float64],
+        q: NDArray[np.float64],
+        *more: NDArray[np.float64],  # always empty: max_marginals is 2
+        max_cells: int = EXACT_MAX_CELLS,
+        **options: Any,
     ) -> tuple[list[NDArray[np.int64]], NDArray[np.float64], dict[str, Any]]:
         if options:
-            raise ProblemTooLargeError(
+            raise ParameterError(
                 f"the exact coupling takes only the option max_cells, got {sorted(options)}; remove them."
             )
-        p, q = sorted_marginals
+        check_size_limit(max_cells, "max_cells", "ExactCoupling")
         cells = p.size * q.size
         if cells > max_cells:
             raise ProblemTooLargeError(

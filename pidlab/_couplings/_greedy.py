@@ -31,8 +31,8 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from pidlab._couplings._result import Coupling
-from pidlab.exceptions import InvalidDistributionError
+from pidlab._contracts import Coupling
+from pidlab.exceptions import InvalidDistributionError, ParameterError
 
 __all__ = ["GreedyCoupling", "greedy_sorted"]
 
@@ -366,12 +366,11 @@ class GreedyCoupling(Coupling):
             )
         return self.couple(*marginals, **options)
 
-    def _couple_sorted(
-        self, sorted_marginals: list[NDArray[np.float64]], **options: Any
-    ) -> tuple[list[NDArray[np.int64]], NDArray[np.float64], dict[str, Any]]:
+    def couple_sorted(
+        self, p: NDArray[np.float64], q: NDArray[np.float64], *more: NDArray[np.float64], **options: Any
+    ) -> tuple[list[NDArray[np.int64]], NDArray[np.float64]]:
         if options:
-            raise InvalidDistributionError(
+            raise ParameterError(
                 f"the greedy coupling takes no options, got {sorted(options)}; remove them."
             )
-        idx, v = greedy_sorted(sorted_marginals)
-        return idx, v, {}
+        return greedy_sorted([p, q, *more])

@@ -37,8 +37,9 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from pidlab._couplings._result import Coupling
-from pidlab.exceptions import InvalidDistributionError
+from pidlab._contracts import Coupling
+from pidlab._couplings._meet import check_size_limit
+from pidlab.exceptions import ParameterError, ProblemTooLargeError
 
 __all__ = ["LatticeCoupling", "lattice_sorted", "LATTICE_MAX_N"]
 
@@ -123,22 +124,24 @@ class LatticeCoupling(Coupling):
     )
     description: ClassVar[str] = "splits each atom of the meet p∧q in at most two cells: within 1 bit of H(p∧q)"
 
-    def _couple_sorted(
-        self, sorted_marginals: list[NDArray[np.float64]], **options: Any
-    ) -> tuple[list[NDArray[np.int64]], NDArray[np.float64], dict[str, Any]]:
-        max_n = options.pop("max_n", LATTICE_MAX_N)
+    def couple_sorted(
+        self,
+        p: NDArray[np.float64],
+        q: NDArray[np.float64],
+        *more: NDArray[np.float64],  # always empty: max_marginals is 2
+        max_n: int = LATTICE_MAX_N,
+        **options: Any,
+    ) -> tuple[list[NDArray[np.int64]], NDArray[np.float64]]:
         if options:
-            raise InvalidDistributionError(
+            raise ParameterError(
                 f"the lattice coupling takes only the option max_n, got {sorted(options)}; remove them."
             )
-        n = max(v.size for v in sorted_marginals)
+        check_size_limit(max_n, "max_n", "LatticeCoupling")
+        n = max(p.size, q.size)
         if n > max_n:
-            from pidlab.exceptions import ProblemTooLargeError
-
             raise ProblemTooLargeError(
                 f"the lattice coupling is O(n^2) in the worst case and this instance has n = {n} positive atoms, "
                 f"above the limit max_n={max_n}. Use method='greedy' (O(N log N), at least as good a guarantee), "
                 "or raise max_n if you can wait."
             )
-        idx, v = lattice_sorted(*sorted_marginals)
-        return idx, v, {}
+        return lattice_sorted(p, q)

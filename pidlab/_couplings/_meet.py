@@ -7,9 +7,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from pidlab._distribution import SUM_TOL, check_pmf
 from pidlab._info import entropy
-from pidlab.exceptions import InvalidDistributionError
+from pidlab.exceptions import InvalidDistributionError, ParameterError
 
-__all__ = ["check_marginals", "meet", "meet_entropy", "SUM_TOL"]
+__all__ = ["check_marginals", "check_size_limit", "meet", "meet_entropy", "SUM_TOL"]
 
 
 def check_marginals(
@@ -21,9 +21,9 @@ def check_marginals(
     coupled with ``py``). Each must be finite, non-negative, non-empty and sum to 1 within
     ``tol``; nothing is renormalised.
     """
-    if not isinstance(tol, (int, float)) or not (0 <= tol < 1):
-        raise InvalidDistributionError(
-            f"The `tol` parameter must be a number in [0, 1). Got {tol!r} instead."
+    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not (0 <= tol < 1):
+        raise ParameterError(
+            f"The `'tol'` parameter must be a number in [0, 1). Got {tol!r} instead."
         )
     if len(marginals) < min_count:
         raise InvalidDistributionError(
@@ -42,6 +42,12 @@ def check_marginals(
             )
         out.append(a)
     return out
+
+
+def check_size_limit(value: object, name: str, owner: str) -> None:
+    """Raise :class:`ParameterError` unless ``value`` is an int >= 1 (a size limit option)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ParameterError(f"The `{name!r}` parameter of `{owner}` must be an int >= 1. Got {value!r} instead.")
 
 
 def _sorted_padded(vectors: list[NDArray[np.float64]]) -> NDArray[np.float64]:
