@@ -30,9 +30,9 @@ def main() -> int:
     x1, x2, y = make_data(n)
     third = n // 3
     data_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    import pidlab
-
     import tracemalloc
+
+    import pidlab
 
     tracemalloc.start()
     t0 = time.perf_counter()

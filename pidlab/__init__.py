@@ -14,7 +14,7 @@ Heavy optional dependencies (cvxpy, scikit-learn, ipywidgets) are imported only 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pidlab import examples, exceptions
 from pidlab._api import (
@@ -28,8 +28,8 @@ from pidlab._api import (
     plugins,
     solvers,
 )
-from pidlab._bases import Availability, Measure, Solver
 from pidlab._broja import BrojaProblem, Certificate, SolveResult
+from pidlab._contracts import Availability, Coupling, Discretizer, Measure, Solver
 from pidlab._distribution import Distribution
 from pidlab._plugins import get_plugin_manager, register_plugin, reload_plugins
 from pidlab._results import PIDResult
@@ -45,8 +45,16 @@ from pidlab.exceptions import (
 )
 from pidlab.hookspecs import hookimpl
 
+if TYPE_CHECKING:  # what the lazy names below are, for type checkers (nothing is imported at run time)
+    from pidlab import hardness, io, study, testing, widgets
+    from pidlab._couplings import CouplingResult, couple, mec_lower_bound, meet, meet_entropy, min_joint_entropy
+    from pidlab._discretizers import get_discretizer
+    from pidlab._marginals import ConsistencyReport, Marginals
+    from pidlab._solvers._batch import BatchResult, decompose_many
+    from pidlab.bounds import SynergyBounds, estimate, synergy_bounds
+
 # Names served lazily (module, attribute): they pull in modules not needed at import time.
-_LAZY: dict[str, tuple[str, str]] = {
+_LAZY: dict[str, tuple[str, str | None]] = {
     "decompose_many": ("pidlab._solvers._batch", "decompose_many"),
     "BatchResult": ("pidlab._solvers._batch", "BatchResult"),
     "Marginals": ("pidlab._marginals", "Marginals"),
@@ -54,20 +62,18 @@ _LAZY: dict[str, tuple[str, str]] = {
     "synergy_bounds": ("pidlab.bounds", "synergy_bounds"),
     "SynergyBounds": ("pidlab.bounds", "SynergyBounds"),
     "estimate": ("pidlab.bounds", "estimate"),
-    "Discretizer": ("pidlab._discretizers", "Discretizer"),
     "get_discretizer": ("pidlab._discretizers", "get_discretizer"),
     "meet": ("pidlab._couplings", "meet"),
     "couple": ("pidlab._couplings", "couple"),
     "meet_entropy": ("pidlab._couplings", "meet_entropy"),
     "mec_lower_bound": ("pidlab._couplings", "mec_lower_bound"),
     "min_joint_entropy": ("pidlab._couplings", "min_joint_entropy"),
-    "Coupling": ("pidlab._couplings", "Coupling"),
     "CouplingResult": ("pidlab._couplings", "CouplingResult"),
-    "hardness": ("pidlab.hardness", None),  # type: ignore[dict-item]
-    "io": ("pidlab.io", None),  # type: ignore[dict-item]
-    "testing": ("pidlab.testing", None),  # type: ignore[dict-item]
-    "widgets": ("pidlab.widgets", None),  # type: ignore[dict-item]
-    "study": ("pidlab.study", None),  # type: ignore[dict-item]
+    "hardness": ("pidlab.hardness", None),
+    "io": ("pidlab.io", None),
+    "testing": ("pidlab.testing", None),
+    "widgets": ("pidlab.widgets", None),
+    "study": ("pidlab.study", None),
 }
 
 __all__ = [
@@ -75,6 +81,8 @@ __all__ = [
     "BrojaProblem",
     "Certificate",
     "Comparison",
+    "Coupling",
+    "Discretizer",
     "Distribution",
     "InconsistentMarginalsError",
     "InvalidDistributionError",

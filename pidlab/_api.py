@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 
 from pidlab._distribution import Distribution
 from pidlab._plugins import lookup, names, plugin_manager
-from pidlab._results import PIDResult
+from pidlab._results import PIDResult, Result
 from pidlab.exceptions import PidlabError, SolverError
 
 __all__ = [
@@ -74,12 +74,25 @@ def decompose(p: Distribution | ArrayLike, measure: str = "broja", solver: Any =
 
 
 @dataclass(frozen=True)
-class Comparison:
-    """Several measures on one distribution, side by side (bits)."""
+class Comparison(Result):
+    """Several measures on one distribution, side by side (bits).
+
+    Attributes
+    ----------
+    results : tuple of PIDResult
+        One per measure that succeeded, in the order asked.
+    target : str
+    errors : tuple of (str, str)
+        The measures that failed and their messages (with ``compare(..., errors="record")``).
+    """
 
     results: tuple[PIDResult, ...]
     target: str
     errors: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def sources(self) -> tuple[str, str]:
+        return self.results[0].sources if self.results else ("X1", "X2")
 
     def __getitem__(self, measure: str) -> PIDResult:
         for r in self.results:
@@ -103,15 +116,12 @@ class Comparison:
 
     def table(self) -> str:
         """A plain-text table (measures as rows)."""
-        from pidlab._format import comparison_table
+        from pidlab._render import comparison_table
 
         return comparison_table(self)
 
-    def __str__(self) -> str:
-        return self.table()
-
     def _repr_html_(self) -> str:
-        from pidlab._format import comparison_html
+        from pidlab._render import comparison_html
 
         return comparison_html(self)
 

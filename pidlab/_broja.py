@@ -29,6 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from pidlab._distribution import SUM_TOL, check_pmf
 from pidlab._info import LN2, entropy, entropy_many, mutual_information_2d
+from pidlab._results import Result
 from pidlab._status import Status
 from pidlab.exceptions import InconsistentMarginalsError
 
@@ -245,8 +246,11 @@ class SolveResult:
 
 
 @dataclass(frozen=True)
-class Certificate:
+class Certificate(Result):
     """Proof that ``m_lower <= m* <= m_upper`` (bits), checked by the host for every backend.
+
+    A :class:`~pidlab._results.Result` (``to_dict``, ``to_json``, ``table``/``str``,
+    ``_repr_html_``); equal and hashed by value.
 
     Attributes
     ----------
@@ -282,7 +286,18 @@ class Certificate:
             "raw_residual": self.raw_residual,
             "primal_source": self.primal_source,
             "dual_source": self.dual_source,
+            "units": self.units,
         }
+
+    def table(self) -> str:
+        from pidlab._render import certificate_text
+
+        return certificate_text(self)
+
+    def _repr_html_(self) -> str:
+        from pidlab._render import certificate_html
+
+        return certificate_html(self)
 
 
 def polish_primal(

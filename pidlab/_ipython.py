@@ -179,8 +179,12 @@ class PidlabMagics(Magics):
     """``%pidlab`` and ``%%pidlab_df`` (see :mod:`pidlab._ipython`)."""
 
     # -------------------------------------------------------------- helpers
+    def _user_ns(self) -> dict[str, Any]:
+        """The notebook's variables (empty outside a shell)."""
+        return self.shell.user_ns if self.shell is not None else {}
+
     def _resolve(self, token: str, noise: float | None) -> Any:
-        ns = self.shell.user_ns if self.shell is not None else {}
+        ns = self._user_ns()
         if token in ns and not token.startswith("_"):
             if noise is not None:
                 raise PidlabError("--noise applies to gate names only, not to a variable.")
@@ -205,7 +209,7 @@ class PidlabMagics(Magics):
     def _frame(self, name: str) -> Any:
         import pandas as pd
 
-        ns = self.shell.user_ns
+        ns = self._user_ns()
         if name not in ns:
             raise PidlabError(f"no variable {name!r} in the notebook; create the DataFrame first.")
         if not isinstance(ns[name], pd.DataFrame):
@@ -277,7 +281,7 @@ class PidlabMagics(Magics):
             query = cell.strip()
             if query:
                 try:
-                    df = df.query(query, local_dict=self.shell.user_ns)
+                    df = df.query(query, local_dict=self._user_ns())
                 except Exception as exc:
                     raise InvalidDistributionError(
                         f"the row filter {query!r} failed ({type(exc).__name__}: {exc}); "
@@ -303,7 +307,7 @@ class PidlabMagics(Magics):
                 raise InvalidDistributionError(f"the cell body is not CSV ({exc}); put a header row first.") from None
             df = df.apply(lambda col: col.map(lambda v: parse_label(v) if isinstance(v, str) else v))
             if args.store:
-                self.shell.user_ns[args.store] = df
+                self._user_ns()[args.store] = df
         else:
             raise PidlabError(f"%%pidlab_df takes [FRAME] X1 X2 Y (3 or 4 names), got {len(args.names)}: {args.names}.")
         return self._from_frame(df, x1, x2, y, args.measure, args.solver)
@@ -340,9 +344,7 @@ def _plain_text(obj: Any, p: Any, cycle: bool) -> None:
 
 def load(ipython: Any) -> None:
     """Register the magics and the displays on ``ipython`` (called by ``%load_ext pidlab``)."""
-    from pidlab._api import Comparison
-    from pidlab._distribution import Distribution
-    from pidlab._results import PIDResult
+    from pidlab import Comparison, Distribution, PIDResult
 
     ipython.register_magics(PidlabMagics)
     formatters = ipython.display_formatter.formatters

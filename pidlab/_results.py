@@ -1,19 +1,30 @@
-"""Frozen result objects returned by the analyses."""
+"""The result interface every analysis returns, and the decomposition result itself.
+
+Every result of pidlab (:class:`PIDResult`, :class:`~pidlab.Comparison`,
+:class:`~pidlab.BatchResult`, :class:`~pidlab.SynergyBounds`, :class:`~pidlab.CouplingResult`,
+:class:`~pidlab.study.StudyResult`, ...) is a frozen object with the same four views, from the
+:class:`Result` base: ``to_dict()`` (plain Python, bits), ``to_json()``, ``table()`` (also
+``str()``) and ``_repr_html_()`` (notebooks). The layout of the text and HTML lives in one module,
+:mod:`pidlab._render`. The same idea has the same name on every result: ``sources`` and
+``target`` (variable names), ``status`` (a :class:`~pidlab.Status`), ``bracket`` (certified
+interval per quantity), ``units`` (always ``"bits"``).
+"""
 
 from __future__ import annotations
 
-import html
 import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pidlab._info import clean_zero
 from pidlab._status import Status
 
 if TYPE_CHECKING:
     from pidlab._broja import Certificate
     from pidlab._distribution import Distribution
 
-__all__ = ["PIDResult", "ATOMS"]
+__all__ = ["Result", "FrozenMap", "freeze", "thaw", "PIDResult", "ATOMS"]
 
 ATOMS = ("R", "U1", "U2", "S")
 
@@ -23,8 +34,90 @@ _NET_MEANING = {
 }
 
 
+class Result:
+    """The interface of every pidlab result.
+
+    Subclasses are frozen dataclasses that implement :meth:`to_dict` and :meth:`table`; the base
+    adds :meth:`to_json` and ``str()``, and ``_repr_html_`` defaults to the table in a ``<pre>``.
+    Results are hashable (by identity, unless a subclass says otherwise): they hold arrays and
+    floats, for which equality is not the useful notion of "the same result".
+    """
+
+    __slots__ = ()  # subclasses with __slots__ (RTTInstance) stay without a __dict__
+
+    units: str = "bits"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-Python view (JSON-ready after :func:`pidlab._render.jsonable`), values in bits."""
+        raise NotImplementedError
+
+    def to_json(self, **kwargs: Any) -> str:
+        """``to_dict()`` as JSON; non-finite numbers become ``null``/``"inf"`` (JSON has neither)."""
+        from pidlab._render import jsonable
+
+        kwargs.setdefault("allow_nan", False)
+        return json.dumps(jsonable(self.to_dict()), **kwargs)
+
+    def table(self) -> str:
+        """A plain-text rendering (also ``str(result)``)."""
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre class='pidlab-result'>{html.escape(self.table())}</pre>"
+
+
+class FrozenMap(Mapping[str, Any]):
+    """A read-only, hashable mapping (nested mappings of a frozen result)."""
+
+    __slots__ = ("_d",)
+
+    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
+        self._d = dict(data or {})
+
+    def __getitem__(self, key: str) -> Any:
+        return self._d[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._d)
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._d.items())))
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._d!r})"
+
+
+def freeze(obj: Any, *, sequences: bool = True) -> Any:
+    """``obj`` with every nested mapping a :class:`FrozenMap` (read-only, hashable); with
+    ``sequences`` lists (and tuples) become tuples too, so that the whole value hashes."""
+    if isinstance(obj, Mapping):
+        return FrozenMap({k: freeze(v, sequences=sequences) for k, v in obj.items()})
+    if isinstance(obj, (list, tuple)) and (sequences or isinstance(obj, tuple)):
+        return tuple(freeze(v, sequences=sequences) for v in obj)
+    if isinstance(obj, list):
+        return [freeze(v, sequences=sequences) for v in obj]
+    return obj
+
+
+def thaw(obj: Any) -> Any:
+    """The plain-Python form of a frozen value (for ``to_dict``): mappings as dicts, tuples as lists."""
+    if isinstance(obj, Mapping):
+        return {k: thaw(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [thaw(v) for v in obj]
+    return obj
+
+
 @dataclass(frozen=True)
-class PIDResult:
+class PIDResult(Result):
     """A partial information decomposition of ``I(X1, X2; Y)`` in bits.
 
     Attributes
@@ -46,8 +139,8 @@ class PIDResult:
         The mutual informations the atoms decompose.
     solver, status, certificate : solver name, :class:`Status` and :class:`Certificate`
         For measures that solve a program (BROJA); None otherwise.
-    bracket : dict of atom -> (lower, upper)
-        Certified interval on each atom (width = certificate gap), where available.
+    bracket : FrozenMap of atom -> (lower, upper)
+        Certified interval on each atom (width = certificate gap), where available; read-only.
     notes : tuple of str
         Assumptions and warnings the numbers rest on.
     """
@@ -67,11 +160,15 @@ class PIDResult:
     solver: str | None = None
     status: Status | None = None
     certificate: Certificate | None = None
-    bracket: dict[str, tuple[float, float]] | None = None
+    bracket: Mapping[str, tuple[float, float]] | None = None
     iterations: int | None = None
     solve_time: float | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
     units: str = "bits"
+
+    def __post_init__(self) -> None:
+        if self.bracket is not None and not isinstance(self.bracket, FrozenMap):
+            object.__setattr__(self, "bracket", FrozenMap({k: tuple(v) for k, v in self.bracket.items()}))
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -152,56 +249,15 @@ class PIDResult:
             d["notes"] = list(self.notes)
         return d
 
-    def to_json(self, **kwargs: Any) -> str:
-        return json.dumps(self.to_dict(), **kwargs)
+    def table(self) -> str:
+        from pidlab._render import pid_text
 
-    def __str__(self) -> str:
-        head = f"{self.measure}: I({self.sources[0]},{self.sources[1]}; {self.target}) = {self.I_x1x2y:.6f} bits"
-        if self.is_net:
-            body = f"  {self.net_kind} = {self.net:+.6f} bits"
-        else:
-            body = "  " + "  ".join(f"{a}={_fmt(getattr(self, a))}" for a in ATOMS)
-        tail = ""
-        if self.solver is not None:
-            gap = self.certificate.gap if self.certificate is not None else None
-            tail = f"\n  solver={self.solver} status={self.status}" + (f" gap={gap:.2e} bits" if gap is not None else "")
-        return head + "\n" + body + tail
+        return pid_text(self)
 
     def _repr_html_(self) -> str:
-        e = html.escape
-        rows = []
-        if self.is_net:
-            rows.append(f"<tr><td>{e(str(self.net_kind))}</td><td>{self.net:+.6f}</td></tr>")
-        else:
-            names = {"R": "redundancy R", "U1": f"unique U1 ({self.sources[0]})", "U2": f"unique U2 ({self.sources[1]})", "S": "synergy S"}
-            for a in ATOMS:
-                lohi = (self.bracket or {}).get(a)
-                br = f"[{lohi[0]:.9f}, {lohi[1]:.9f}]" if lohi else ""
-                rows.append(f"<tr><td>{e(names[a])}</td><td>{_fmt(getattr(self, a))}</td><td>{br}</td></tr>")
-        meta = ""
-        if self.solver is not None:
-            c = self.certificate
-            meta = (
-                f"<p>solver <b>{e(self.solver)}</b>, status <b>{e(str(self.status))}</b>"
-                + (f", certified gap {c.gap:.2e} bits, marginal residual {c.marginal_residual:.1e}" if c else "")
-                + "</p>"
-            )
-        notes = "".join(f"<li>{e(n)}</li>" for n in self.notes)
-        return (
-            f"<div class='pidlab-result'><b>{e(self.measure)}</b>: "
-            f"I({e(self.sources[0])},{e(self.sources[1])}; target {e(self.target)}) = {self.I_x1x2y:.6f} bits"
-            f"<table><thead><tr><th>atom</th><th>bits</th><th>{'certified bracket' if self.bracket else ''}</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>{meta}"
-            + (f"<ul>{notes}</ul>" if notes else "")
-            + "</div>"
-        )
+        from pidlab._render import pid_html
+
+        return pid_html(self)
 
 
-def _clean(v: float) -> float:
-    """Round values within 1e-12 of 0 to exactly 0 (floating-point dust, not information)."""
-    v = float(v)
-    return 0.0 if abs(v) < 1e-12 else v
-
-
-def _fmt(v: float | None) -> str:
-    return "—" if v is None else f"{v:.6f}"
+_clean = clean_zero  # floating-point dust within 1e-12 of 0 is reported as exactly 0

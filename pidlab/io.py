@@ -61,7 +61,10 @@ from numpy.typing import NDArray
 from pidlab._distribution import Distribution
 from pidlab.exceptions import InvalidDistributionError
 
-__all__ = ["Source", "read_distribution", "read_samples", "read_table", "read_vectors", "read_json", "parse_label"]
+__all__ = [
+    "Source", "read_distribution", "read_samples", "read_table", "read_marginals", "read_vectors", "read_json",
+    "parse_label",
+]
 
 #: A path, or a ``(name, content)`` pair with the file's bytes.
 Source = Union[str, "os.PathLike[str]", tuple[str, bytes]]
@@ -716,6 +719,41 @@ def read_json(source: Source, *, name: str | None = None) -> Any:
     """
     fname, content = _load(source, name)
     return _json(fname, content)
+
+
+# ----------------------------------------------------------------------------- three pairwise tables
+def read_marginals(source: Source, *, name: str | None = None) -> Any:
+    """The semi-supervised triple from one JSON object ``{"p_x1y": ..., "p_x2y": ..., "p_x1x2": ...}``
+    (the format of :meth:`pidlab.Marginals.to_dict`; ``names`` optional), as a :class:`pidlab.Marginals`.
+
+    Examples
+    --------
+    >>> m = read_marginals(("m.json", b'{"p_x1y": [[0.5, 0], [0.25, 0.25]], "p_x2y": [[0.5, 0], [0.25, 0.25]], '
+    ...                     b'"p_x1x2": [[0.25, 0.25], [0.25, 0.25]]}'))
+    >>> m.shape
+    (2, 2, 2)
+    """
+    from pidlab._marginals import Marginals
+
+    fname, content = _load(source, name)
+    _suffix(fname, (".json",), "the three pairwise tables (keys p_x1y, p_x2y, p_x1x2)")
+    data = _json(fname, content)
+    keys = ("p_x1y", "p_x2y", "p_x1x2")
+    if not isinstance(data, dict) or any(k not in data for k in keys):
+        found = sorted(data) if isinstance(data, dict) else type(data).__name__
+        raise _err(
+            f"{fname}: needs a JSON object with the keys {list(keys)} (found {found}); "
+            "write the tables p(x1,y), p(x2,y), p(x1,x2) as nested lists under those keys."
+        )
+    kwargs: dict[str, Any] = {}
+    if data.get("names") is not None:
+        if not isinstance(data["names"], list) or len(data["names"]) != 3:
+            raise _err(f"{fname}: \"names\" must be a list of three strings, e.g. [\"X1\", \"X2\", \"Y\"].")
+        kwargs["names"] = tuple(str(n) for n in data["names"])
+    try:
+        return Marginals(data["p_x1y"], data["p_x2y"], data["p_x1x2"], **kwargs)
+    except InvalidDistributionError as exc:
+        raise type(exc)(f"{fname}: {exc}") from None
 
 
 # ----------------------------------------------------------------------------- two vectors

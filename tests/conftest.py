@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 import pidlab
-
 from tests.reference_gates import GATES
 
 

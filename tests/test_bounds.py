@@ -12,7 +12,7 @@ import pytest
 import pidlab
 from pidlab import Marginals, synergy_bounds
 from pidlab.bounds._synergy import UPPER_COUPLINGS
-from pidlab.exceptions import AssumptionWarning, InconsistentMarginalsError, InvalidDistributionError
+from pidlab.exceptions import AssumptionWarning, InconsistentMarginalsError, InvalidDistributionError, ParameterError
 
 TOL = 1e-7
 GOLD = (math.sqrt(5) - 1) / 2
@@ -465,9 +465,9 @@ def test_shape_and_argument_errors() -> None:
         synergy_bounds(np.full((2, 2), 0.25), np.full((3, 2), 1 / 6), np.full((3, 3), 1 / 9))
     with pytest.raises(InvalidDistributionError, match="three pairwise tables"):
         synergy_bounds(np.full((2, 2), 0.25))
-    with pytest.raises(InvalidDistributionError, match="variant"):
+    with pytest.raises(ParameterError, match="variant"):
         synergy_bounds(Marginals.from_joint(pidlab.examples.get("xor")), variant="greedy")
-    with pytest.raises(InvalidDistributionError, match="mec_bound"):
+    with pytest.raises(ParameterError, match="mec_bound"):
         synergy_bounds(Marginals.from_joint(pidlab.examples.get("xor")), mec_bound="greedy")
 
 

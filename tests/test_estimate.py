@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import pidlab
-from pidlab.exceptions import AssumptionWarning, InconsistentMarginalsError, InvalidDistributionError
+from pidlab.exceptions import AssumptionWarning, InconsistentMarginalsError, InvalidDistributionError, ParameterError
 
 
 def _triples(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -103,7 +103,7 @@ def test_classifier_disagreement_warns_and_records() -> None:
     f1 = LogisticRegression().fit(x1[:200], y[:200]).predict_proba(x1[400:])
     f2 = LogisticRegression().fit(x2[200:400], y[200:400]).predict_proba(x2[400:])
     assert res.bounds.alpha == pytest.approx(np.mean(((f1 - f2) ** 2).sum(1)), abs=1e-12)
-    with pytest.raises(InvalidDistributionError, match="predict_proba"):
+    with pytest.raises(ParameterError, match="predict_proba"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             pidlab.estimate(x1[:200], y[:200], x2[200:400], y[200:400], x1[400:], x2[400:],
@@ -142,7 +142,7 @@ def test_bad_input_errors() -> None:
     with pytest.raises(InvalidDistributionError, match="n_clusters=50 but got only 40 samples"):
         pidlab.estimate(rng.normal(size=(20, 3)), ay, rng.normal(size=(20, 3)), by, rng.normal(size=(20, 3)),
                         rng.normal(size=(20, 3)), n_clusters=50)
-    with pytest.raises(InvalidDistributionError, match="reconcile"):
+    with pytest.raises(ParameterError, match="reconcile"):
         pidlab.estimate(a1, ay, b2, by, c1, c2, reconcile="silently", **cat)
 
 
@@ -250,7 +250,7 @@ def test_bootstrap_off_by_default_and_bad_parameters() -> None:
     res = pidlab.estimate(x1, y, x2, y, x1, x2, discretizer="categorical")
     assert res.bootstrap is None and res.to_dict()["bootstrap"] is None
     assert "n_bootstrap > 0 adds a bootstrap band" in res.report()
-    with pytest.raises(InvalidDistributionError, match="n_bootstrap"):
+    with pytest.raises(ParameterError, match="n_bootstrap"):
         pidlab.estimate(x1, y, x2, y, x1, x2, discretizer="categorical", n_bootstrap=-1)
-    with pytest.raises(InvalidDistributionError, match="confidence"):
+    with pytest.raises(ParameterError, match="confidence"):
         pidlab.estimate(x1, y, x2, y, x1, x2, discretizer="categorical", n_bootstrap=2, confidence=1.5)

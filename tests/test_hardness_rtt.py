@@ -23,7 +23,7 @@ import pytest
 import pidlab
 from pidlab._couplings import meet, meet_entropy
 from pidlab._info import entropy
-from pidlab.exceptions import InconsistentMarginalsError, InvalidDistributionError, PidlabError
+from pidlab.exceptions import InconsistentMarginalsError, InvalidDistributionError, ParameterError, PidlabError
 from pidlab.hardness import rtt
 
 # ----------------------------------------------------------------------------- references
@@ -419,7 +419,7 @@ def test_solver_budget_and_method_errors():
     inst, _ = rtt.random_solvable(6, 6, density=1.0, seed=3)
     with pytest.raises(pidlab.SolverError, match="max_nodes"):
         rtt.solve(inst, max_nodes=1)
-    with pytest.raises(rtt.InvalidInstanceError, match="`method`"):
+    with pytest.raises(ParameterError, match="`'method'`"):
         rtt.solve(inst, method="sat")
     with pytest.raises(rtt.InvalidInstanceError):
         rtt.solve("not an instance")
@@ -497,9 +497,9 @@ def test_generators_are_reproducible_and_valid():
         assert max(inst.class_degrees) <= 3 and max(inst.forced_hours) <= inst.n_classes
     with pytest.raises(rtt.GenerationError, match="max_tries"):
         rtt.random_unsolvable(1, 1, seed=0, max_tries=5)  # one teacher, one class: always solvable
-    with pytest.raises(rtt.InvalidInstanceError, match="`density`"):
+    with pytest.raises(ParameterError, match="`'density'`"):
         rtt.random_solvable(3, 3, density=0)
-    with pytest.raises(rtt.InvalidInstanceError, match="`n_teachers`"):
+    with pytest.raises(ParameterError, match="`'n_teachers'`"):
         rtt.random_solvable(0, 3)
 
 

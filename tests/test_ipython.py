@@ -7,11 +7,10 @@ import sys
 
 import pandas as pd
 import pytest
-
-import pidlab
-
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
+
+import pidlab
 
 TOL = 1e-6
 

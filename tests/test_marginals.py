@@ -10,7 +10,7 @@ import pytest
 
 import pidlab
 from pidlab import ConsistencyReport, Marginals
-from pidlab.exceptions import InconsistentMarginalsError, InvalidDistributionError
+from pidlab.exceptions import InconsistentMarginalsError, InvalidDistributionError, ParameterError
 
 
 def _rand(shape: tuple[int, int, int], seed: int) -> np.ndarray:
@@ -122,9 +122,9 @@ def test_repair_returns_realisable_triple_and_distance(method: str) -> None:
 
 def test_repair_bad_method_and_weights() -> None:
     m = Marginals.from_joint(_rand((2, 2, 2), 4))
-    with pytest.raises(InvalidDistributionError, match="method"):
+    with pytest.raises(ParameterError, match="method"):
         m.repair(method="l2")
-    with pytest.raises(InvalidDistributionError, match="weights"):
+    with pytest.raises(ParameterError, match="weights"):
         m.repair(method="kl", weights=(1, -1, 1))
     same, rr = m.check()
     assert same is m and rr is None
@@ -156,7 +156,7 @@ def test_max_entropy_is_maximal_against_random_feasible_points() -> None:
 
 def test_batched_em_equals_one_problem_at_a_time() -> None:
     """The bootstrap runs the ML reconciliation for all replicates at once; each must match its own run."""
-    from pidlab._marginals import _kl_projection
+    from pidlab._fitting import kl_projection
 
     rng = np.random.default_rng(4)
     A = rng.dirichlet(np.ones(6), size=4).reshape(4, 3, 2)
@@ -165,9 +165,9 @@ def test_batched_em_equals_one_problem_at_a_time() -> None:
     C[1, 0, :] = 0.0  # a zero row in one problem
     C[1] /= C[1].sum()
     w = np.array([0.5, 0.3, 0.2])
-    batch = _kl_projection(A, B, C, w, max_iter=400, tol=1e-10)
+    batch = kl_projection(A, B, C, w, max_iter=400, tol=1e-10)
     for i in range(4):
-        one = _kl_projection(A[i], B[i], C[i], w, max_iter=400, tol=1e-10)
+        one = kl_projection(A[i], B[i], C[i], w, max_iter=400, tol=1e-10)
         np.testing.assert_allclose(batch[i], one, atol=1e-15)
         # a plain loop of the EM update, written out
         r = np.full((3, 2, 2), 1 / 12)

@@ -42,7 +42,7 @@ def _upload(panel: ComparePanel, name: str, content: bytes) -> None:
     """What the browser does: set FileUpload.value to one file entry."""
     panel.upload.value = (
         {"name": name, "type": "", "size": len(content), "content": memoryview(content),
-         "last_modified": datetime.datetime.now(datetime.timezone.utc)},
+         "last_modified": datetime.datetime.now(datetime.UTC)},
     )
 
 
@@ -365,7 +365,7 @@ def test_bounds_panel_upload_and_repair(gates: list[dict]) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [(b"[1, 2]", "needs a JSON object with the keys"), (b"{\"p_x1y\": [[1]]}", "needs a JSON object"),
-     (b"{", "not valid UTF-8 JSON")],
+     (b"{", "not valid JSON")],
 )
 def test_bounds_panel_bad_upload(content: bytes, message: str) -> None:
     panel = BoundsPanel()

@@ -20,8 +20,8 @@ min H - R - U1 - U2``), is bracketed.
 
 from __future__ import annotations
 
-import html
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -32,6 +32,7 @@ from numpy.typing import ArrayLike, NDArray
 from pidlab._couplings._bounds import best_bound, certified_lower_bounds
 from pidlab._distribution import SUM_TOL, check_pmf
 from pidlab._info import entropy
+from pidlab._results import FrozenMap, Result, freeze, thaw
 from pidlab.exceptions import InconsistentMarginalsError, InvalidDistributionError
 
 __all__ = ["PairwiseMinEntropy", "min_joint_entropy", "MAX_ZERO_SETS"]
@@ -42,8 +43,11 @@ _FEAS_TOL = 1e-9
 
 
 @dataclass(frozen=True, eq=False)
-class PairwiseMinEntropy:
+class PairwiseMinEntropy(Result):
     """Bracket on ``min H(X1, X2, Y)`` over joints with the three given pairwise marginals (bits).
+
+    A :class:`~pidlab._results.Result` (``to_dict``, ``to_json``, ``table``/``str``,
+    ``_repr_html_``); compared and hashed by identity (it holds the joint array).
 
     Attributes
     ----------
@@ -53,8 +57,8 @@ class PairwiseMinEntropy:
         Certified lower bound on the minimum (equal to ``entropy`` when ``exact``).
     lower_bound_source : str
         ``"exact"`` or which pairwise coupling bound gave it (e.g. ``"MEC(p12, p_y): threshold-profile"``).
-    lower_bounds : dict of str -> float
-        All lower bounds computed.
+    lower_bounds : FrozenMap of str -> float
+        All lower bounds computed (read-only).
     exact : bool
         Whether ``entropy`` is the certified minimum (vertex enumeration).
     joint : numpy.ndarray
@@ -63,24 +67,28 @@ class PairwiseMinEntropy:
         ``"vertex-enumeration"`` or ``"successive-linearization"`` (heuristic).
     marginal_residual : float
         ``max`` absolute deviation of ``joint``'s pairwise marginals from the inputs.
-    info : dict
-        Polytope dimension, number of vertices found, LPs solved, ...
+    info : FrozenMap
+        Polytope dimension, number of vertices found, LPs solved, ... (read-only)
     notes : tuple of str
     """
 
     entropy: float
     lower_bound: float
     lower_bound_source: str
-    lower_bounds: dict[str, float]
+    lower_bounds: Mapping[str, float]
     exact: bool
     joint: NDArray[np.float64]
     method: str
     marginal_residual: float
     H_x1x2: float = 0.0
     H_y: float = 0.0
-    info: dict[str, Any] = field(default_factory=dict)
+    info: Mapping[str, Any] = field(default_factory=FrozenMap)
     notes: tuple[str, ...] = ()
     units: str = "bits"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lower_bounds", FrozenMap(self.lower_bounds))
+        object.__setattr__(self, "info", freeze(self.info, sequences=False))
 
     @property
     def max_mutual_information(self) -> tuple[float, float]:
@@ -114,20 +122,19 @@ class PairwiseMinEntropy:
             "marginal_residual": float(self.marginal_residual),
             "max_mutual_information": [float(v) for v in self.max_mutual_information],
             "joint": self.joint.tolist(),
-            "info": dict(self.info),
+            "info": thaw(self.info),
             "notes": list(self.notes),
         }
 
+    def table(self) -> str:
+        from pidlab._render import pairwise_text
+
+        return pairwise_text(self)
+
     def _repr_html_(self) -> str:
-        e = html.escape
-        kind = "exact minimum" if self.exact else "heuristic (upper bound on the minimum)"
-        return (
-            "<div class='pidlab-pairwise-min-entropy'><b>min H(X1,X2,Y)</b> under three pairwise marginals: "
-            f"[{self.lower_bound:.6f}, {self.entropy:.6f}] bits ({e(kind)}; lower bound from {e(self.lower_bound_source)}; "
-            f"method {e(self.method)})"
-            + ("<ul>" + "".join(f"<li>{e(n)}</li>" for n in self.notes) + "</ul>" if self.notes else "")
-            + "</div>"
-        )
+        from pidlab._render import pairwise_html
+
+        return pairwise_html(self)
 
 
 def _constraints(n1: int, n2: int, ny: int) -> NDArray[np.float64]:

@@ -6,6 +6,7 @@ host picks one, runs it, and certifies its answer with :func:`pidlab._broja.cert
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from dataclasses import dataclass
@@ -14,8 +15,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from pidlab._bases import Availability, Solver
 from pidlab._broja import BrojaProblem, Certificate, SolveResult, certify
+from pidlab._contracts import Availability, Solver
 from pidlab._plugins import lookup, names
 from pidlab._status import INACCURATE, SOLUTION_PRESENT, Status
 from pidlab.exceptions import InaccurateSolutionWarning, SolverError, UnknownNameError
@@ -172,7 +173,7 @@ def _solve_any(
     if best is None:
         raise SolverError("every available BROJA solver failed: " + " | ".join(attempts))
     if len(attempts) > 1:
-        best.info["attempts"] = attempts
+        best = dataclasses.replace(best, info={**best.info, "attempts": attempts})
     return best
 
 

@@ -18,7 +18,6 @@ single-problem solver, so the result never depends on the batching.
 
 from __future__ import annotations
 
-import html
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 from pidlab._broja import BrojaProblem, BrojaStack, atoms_from_m, certify, dual_bound, objective_bits, primal_bound
 from pidlab._distribution import SUM_TOL
 from pidlab._info import clean_zero
+from pidlab._results import Result
 from pidlab._status import Status
 from pidlab.exceptions import InaccurateSolutionWarning, InvalidDistributionError, SolverError, UnknownNameError
 
@@ -43,7 +43,7 @@ Arr = NDArray[np.float64]
 
 
 @dataclass(frozen=True, eq=False)
-class BatchResult:
+class BatchResult(Result):
     """BROJA decompositions of a stack of distributions (bits), one entry per item.
 
     Attributes
@@ -61,8 +61,10 @@ class BatchResult:
         ``m - m_lower``: the width of the certified bracket on every atom of the item.
     I_x1y, I_x2y, I_x1x2y : ndarray
         The mutual informations the atoms decompose.
-    status : ndarray of str
-        :class:`pidlab.Status` value per item (``"optimal"`` when ``gap <= gap_tol``).
+    status : ndarray of Status
+        :class:`pidlab.Status` per item (``Status.OPTIMAL`` when ``gap <= gap_tol``; a Status
+        compares equal to its string value, so ``res.status == "optimal"`` works).
+    sources, target : names of the variables (``("X1", "X2")``, ``"Y"``).
     gap_tol : float
     solve_time : float
         Seconds for the whole batch.
@@ -94,6 +96,9 @@ class BatchResult:
     solve_time: float
     iterations: NDArray[np.int64] = field(repr=False, default_factory=lambda: np.zeros(0, dtype=np.int64))
     notes: tuple[str, ...] = ()
+    sources: tuple[str, str] = ("X1", "X2")
+    target: str = "Y"
+    units: str = "bits"
 
     def __len__(self) -> int:
         return int(self.R.shape[0])
@@ -120,27 +125,30 @@ class BatchResult:
             "I_x2y": self.I_x2y.tolist(),
             "I_x1x2y": self.I_x1x2y.tolist(),
             "status": [str(s) for s in self.status],
+            "sources": list(self.sources),
+            "target": self.target,
+            "units": self.units,
             "gap_tol": self.gap_tol,
             "solve_time": self.solve_time,
             "notes": list(self.notes),
         }
 
+    @property
+    def bracket(self) -> dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]]:
+        """Certified interval of each atom, item by item: ``{atom: (lower, upper)}`` (width = ``gap``)."""
+        lo = atoms_from_m(self.m, self.I_x1y, self.I_x2y, self.I_x1x2y)
+        hi = atoms_from_m(self.m_lower, self.I_x1y, self.I_x2y, self.I_x1x2y)
+        return {k: (np.minimum(lo[k], hi[k]), np.maximum(lo[k], hi[k])) for k in lo}
+
+    def table(self) -> str:
+        from pidlab._render import batch_text
+
+        return batch_text(self)
+
     def _repr_html_(self) -> str:
-        n = len(self)
-        rows = "".join(
-            f"<tr><td>{a}</td><td>{np.mean(v):.6g}</td><td>{np.min(v):.6g}</td><td>{np.max(v):.6g}</td></tr>"
-            for a, v in (("R", self.R), ("U1", self.U1), ("U2", self.U2), ("S", self.S))
-        ) if n else ""
-        n_opt = int(np.sum(self.status == Status.OPTIMAL.value))
-        return (
-            f"<div><b>BROJA batch</b>: {n} distributions of shape {self.shape}, target Y, bits; "
-            f"{n_opt}/{n} certified to {self.gap_tol:g} bits (largest gap "
-            f"{(float(np.max(self.gap)) if n else 0.0):.2e}); {self.solve_time:.3g} s"
-            "<table><tr><th>atom</th><th>mean</th><th>min</th><th>max</th></tr>"
-            f"{rows}</table>"
-            + "".join(f"<p>{html.escape(x)}</p>" for x in self.notes)
-            + "</div>"
-        )
+        from pidlab._render import batch_html
+
+        return batch_html(self)
 
 
 # --------------------------------------------------------------------------- validation
@@ -352,7 +360,7 @@ def decompose_many(
         I_x1y=I1,
         I_x2y=I2,
         I_x1x2y=I12,
-        status=np.asarray(status, dtype=str),
+        status=np.array([Status(v) for v in status], dtype=object),
         gap_tol=float(gap_tol),
         solve_time=time.perf_counter() - t0,
         iterations=iters,

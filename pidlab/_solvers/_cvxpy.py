@@ -19,8 +19,8 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from pidlab._bases import Availability, Solver
 from pidlab._broja import BrojaProblem, SolveResult
+from pidlab._contracts import Availability, Solver
 from pidlab._status import Status
 from pidlab.hookspecs import hookimpl
 
@@ -97,9 +97,6 @@ class CvxpySolver(Solver):
         if importlib.util.find_spec(self.backend_module) is None:
             return Availability(False, f"the {self.backend_module} package is not installed; {self.install_hint}")
         return Availability(True)
-
-    def is_installed(self) -> bool:
-        return self.availability().available
 
     def solve(self, problem: BrojaProblem, **options: Any) -> SolveResult:
         import cvxpy as cp

@@ -19,43 +19,58 @@ Given ``p(x1,y)``, ``p(x2,y)`` (labelled unimodal data) and ``p(x1,x2)`` (unlabe
 The paper's released-code variants (c = 1, a greedy coupling entropy in place of a lower bound,
 the Fano bound for uniform Y, IPF without the p(x2,y) constraint) are computed only with
 ``variant="paper"``, stored separately under ``paper`` and flagged as such.
+
+Each bound is one function of :mod:`pidlab.bounds._theorems` (the paper's variants:
+:mod:`pidlab.bounds._paper`); :func:`synergy_bounds` validates the input, calls them in turn and
+assembles the :class:`SynergyBounds`.
 """
 
 from __future__ import annotations
 
-import html
 import math
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from pidlab._info import entropy, mutual_information_2d
-from pidlab._marginals import CONSISTENCY_TOL, ConsistencyReport, Marginals
-from pidlab.exceptions import InvalidDistributionError
+from pidlab._info import clean_zero, entropy, mutual_information_2d
+from pidlab._marginals import CONSISTENCY_TOL, ConsistencyReport, Marginals, RepairResult
+from pidlab._results import Result, freeze, thaw
+from pidlab._status import Status
+from pidlab.bounds._paper import paper_variants
+from pidlab.bounds._theorems import (
+    C_DISAGREEMENT,
+    UPPER_COUPLINGS,
+    ZERO_TOL,
+    accuracy_bounds,
+    check_classifier,
+    coupling_pairs,
+    disagreement,
+    exact_atoms,
+    information_range,
+    lower_bound_disagreement,
+    lower_bound_redundancy,
+    upper_bound_couplings,
+)
+from pidlab.exceptions import AssumptionWarning, InvalidDistributionError, ParameterError
 
 __all__ = ["SynergyBounds", "synergy_bounds", "C_DISAGREEMENT", "UPPER_COUPLINGS"]
-
-#: The provably valid constant of Theorem 2 for the squared L2 distance: ``1 / (4 ln 2)``.
-C_DISAGREEMENT = 1.0 / (4.0 * math.log(2.0))
 
 _VARIANTS = ("valid", "paper")
 _MEC_BOUNDS = ("best", "meet")
 
-#: Names of the three two-marginal couplings of eq. 50 (keys of ``SynergyBounds.upper_terms``).
-UPPER_COUPLINGS = ("p_x1x2 with p_y", "p_x1y with p_x2", "p_x2y with p_x1")
-
-
-def _clean(v: float) -> float:
-    v = float(v)
-    return 0.0 if abs(v) < 1e-13 else v
-
 
 @dataclass(frozen=True)
-class SynergyBounds:
+class SynergyBounds(Result):
     """Bounds on synergy (and exact R, U1, U2) from semi-supervised pairwise marginals, in bits.
+
+    A :class:`~pidlab._results.Result`: ``to_dict()``, ``to_json()``, ``table()`` (also ``str()``)
+    and ``_repr_html_()``. Hashable: the nested mappings are read-only
+    :class:`~pidlab._results.FrozenMap` (their lists tuples); ``to_dict()`` gives plain dicts and
+    lists.
 
     Attributes
     ----------
@@ -78,33 +93,41 @@ class SynergyBounds:
         Disagreement of the two unimodal classifiers on the unlabelled pairs (squared L2).
     c : float
         The constant used in the disagreement bound.
-    I_x1y, I_x2y, I_x1x2, H_y : float
-        Shannon quantities of the (repaired) marginals.
+    I_x1y, I_x2y, H_y : float
+        Shannon quantities of the (repaired) marginals: ``I(X1;Y)``, ``I(X2;Y)``, ``H(Y)``.
+    I_x1_x2 : float
+        ``I(X1;X2)`` of the (repaired) ``p(x1,x2)`` (between the two sources; not ``I(X1,X2;Y)``,
+        which is ``I_x1x2y`` on other results). The former name ``I_x1x2`` still works as a
+        read-only alias that emits a :class:`DeprecationWarning`; ``to_dict()`` keeps the key
+        ``"I_x1x2"`` (JSON consumers rely on it) and adds ``"I_x1_x2"`` with the same value.
     I_lower, I_upper : float
         The range of ``I(X1,X2;Y)`` the accuracy bounds use.
-    upper_terms : dict
+    upper_terms : FrozenMap
         The three couplings of eq. 50: for each (keys ``UPPER_COUPLINGS``) the lower bound
         ``L`` used, its ``source`` (``"meet"`` or ``"threshold-profile"``) and the ``meet``
         entropy; ``largest`` (the coupling that set ``S_upper``), ``mec_bound`` (the option
         used) and ``S_upper_meet`` (the bound with the meet alone, the paper's valid form).
-    broja : dict
+    broja : FrozenMap
         Solver name, status, certified bracket ``[m_lower, m_upper]`` on ``R+U1+U2`` and residual.
-    maxent : dict
+    maxent : FrozenMap
         Certificate of the maximum-entropy joint: entropy, dual upper bound, duality gap,
         marginal residual, support size.
     consistency : ConsistencyReport
         The report of the input marginals.
-    repair : dict or None
+    repair : FrozenMap or None
         Set when the marginals were repaired on request: method and how far they moved.
-    assumptions : dict of str -> tuple of str
+    assumptions : FrozenMap of str -> tuple of str
         What each bound rests on.
     variant : str
         ``"valid"`` (default) or ``"paper"``.
-    paper : dict or None
+    paper : FrozenMap or None
         With ``variant="paper"``: the released code's numbers, each flagged.
     notes : tuple of str
     names : tuple of str
-        Variable names (sources, target).
+        Variable names (sources, target); also as :attr:`sources` and :attr:`target`.
+
+    The property :attr:`status` gives the BROJA solve's status (``broja["status"]``) as a
+    :class:`pidlab.Status`.
     """
 
     R: float
@@ -120,22 +143,56 @@ class SynergyBounds:
     c: float
     I_x1y: float
     I_x2y: float
-    I_x1x2: float
+    I_x1_x2: float
     H_y: float
     I_lower: float
     I_upper: float
     n_classes: int
-    upper_terms: dict[str, Any]
-    broja: dict[str, Any]
-    maxent: dict[str, Any]
+    upper_terms: Mapping[str, Any]
+    broja: Mapping[str, Any]
+    maxent: Mapping[str, Any]
     consistency: ConsistencyReport
-    repair: dict[str, Any] | None
-    assumptions: dict[str, tuple[str, ...]]
+    repair: Mapping[str, Any] | None
+    assumptions: Mapping[str, tuple[str, ...]]
     variant: str = "valid"
-    paper: dict[str, Any] | None = None
+    paper: Mapping[str, Any] | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
     names: tuple[str, str, str] = ("X1", "X2", "Y")
     units: str = "bits"
+
+    def __post_init__(self) -> None:
+        for name in ("upper_terms", "broja", "maxent", "repair", "assumptions", "paper"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, freeze(value))
+        object.__setattr__(self, "notes", tuple(self.notes))
+        object.__setattr__(self, "names", tuple(self.names))
+
+    @property
+    def I_x1x2(self) -> float:
+        """Deprecated alias of :attr:`I_x1_x2` (``I(X1;X2)``)."""
+        warnings.warn(
+            "SynergyBounds.I_x1x2 is deprecated: use SynergyBounds.I_x1_x2 (I(X1;X2), the information between "
+            "the two sources; I_x1x2y elsewhere is I(X1,X2;Y)).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.I_x1_x2
+
+    @property
+    def sources(self) -> tuple[str, str]:
+        """Names of the two sources."""
+        return (self.names[0], self.names[1])
+
+    @property
+    def target(self) -> str:
+        """Name of the target."""
+        return self.names[2]
+
+    @property
+    def status(self) -> Status:
+        """Status of the BROJA solve behind R, U1, U2 (a :class:`pidlab.Status`)."""
+        return Status(self.broja["status"])
 
     @property
     def synergy_interval(self) -> tuple[float, float]:
@@ -143,7 +200,7 @@ class SynergyBounds:
         return (self.S_lower, self.S_upper)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready view: the bound keys first, then diagnostics."""
+        """JSON-ready view: the bound keys first, then diagnostics (``I_x1x2`` and ``I_x1_x2`` both hold I(X1;X2))."""
         d: dict[str, Any] = {
             "target": self.names[2],
             "sources": [self.names[0], self.names[1]],
@@ -161,66 +218,35 @@ class SynergyBounds:
             "c": self.c,
             "I_x1y": self.I_x1y,
             "I_x2y": self.I_x2y,
-            "I_x1x2": self.I_x1x2,
+            "I_x1x2": self.I_x1_x2,
+            "I_x1_x2": self.I_x1_x2,
             "H_y": self.H_y,
             "I_lower": self.I_lower,
             "I_upper": self.I_upper,
             "n_classes": self.n_classes,
-            "upper_terms": dict(self.upper_terms),
-            "broja": dict(self.broja),
-            "maxent": dict(self.maxent),
+            "upper_terms": thaw(self.upper_terms),
+            "broja": thaw(self.broja),
+            "maxent": thaw(self.maxent),
             "consistency": self.consistency.to_dict(),
-            "repair": self.repair,
-            "assumptions": {k: list(v) for k, v in self.assumptions.items()},
+            "repair": None if self.repair is None else thaw(self.repair),
+            "assumptions": thaw(self.assumptions),
             "variant": self.variant,
         }
         if self.paper is not None:
-            d["paper"] = dict(self.paper)
+            d["paper"] = thaw(self.paper)
         if self.notes:
             d["notes"] = list(self.notes)
         return d
 
-    def __str__(self) -> str:
-        n1, n2, ny = self.names
-        lines = [
-            f"Semi-supervised PID bounds for target {ny} from sources {n1}, {n2} (bits)",
-            f"  R  = {self.R:.6f}   U1 = {self.U1:.6f}   U2 = {self.U2:.6f}   (exact, BROJA on p({n1},{ny}), p({n2},{ny}))",
-            f"  S lower (redundancy, Thm 1)    = {self.S_lower_redundancy:+.6f}",
-            f"  S lower (disagreement, Thm 2)  = {self.S_lower_disagreement:+.6f}   (alpha = {self.alpha:.6f}, c = {self.c:.4f})",
-            f"  {'S upper (eq. 50, ' + self._upper_source() + ')':<30} = {self.S_upper:+.6f}",
-            f"  S in [{self.S_lower:.6f}, {self.S_upper:.6f}]",
-            f"  Bayes-optimal accuracy in [{self.accuracy_lower:.4f}, {self.accuracy_upper:.4f}] ({self.n_classes} classes)",
-        ]
-        if self.repair is not None:
-            lines.append(f"  NOTE: marginals were repaired ({self.repair['method']}); moved TV {self.repair['tv']}")
-        if self.paper is not None:
-            lines.append("  paper variants (released code, flagged): " + ", ".join(
-                f"{k}={v:.6f}" for k, v in self.paper.items() if isinstance(v, float)))
-        return "\n".join(lines)
+    def table(self) -> str:
+        from pidlab._render import synergy_text
 
-    def _upper_source(self) -> str:
-        t = self.upper_terms
-        term = t.get(t.get("largest", ""), {})
-        return str(term.get("source", "meet")) if isinstance(term, dict) else "meet"
+        return synergy_text(self)
 
     def _repr_html_(self) -> str:
-        e = html.escape
-        rows = [
-            ("R (redundancy, exact)", self.R),
-            ("U1 (unique to " + self.names[0] + ", exact)", self.U1),
-            ("U2 (unique to " + self.names[1] + ", exact)", self.U2),
-            ("S lower bound, redundancy (Thm 1)", self.S_lower_redundancy),
-            ("S lower bound, disagreement (Thm 2)", self.S_lower_disagreement),
-            (f"S upper bound (eq. 50, {self._upper_source()})", self.S_upper),
-            ("Bayes accuracy, lower", self.accuracy_lower),
-            ("Bayes accuracy, upper", self.accuracy_upper),
-        ]
-        body = "".join(f"<tr><td>{e(k)}</td><td>{v:.6f}</td></tr>" for k, v in rows)
-        notes = "".join(f"<li>{e(n)}</li>" for n in self.notes)
-        return (
-            f"<div class='pidlab-bounds'><b>synergy bounds</b> for target {e(self.names[2])} (bits)"
-            f"<table>{body}</table>" + (f"<ul>{notes}</ul>" if notes else "") + "</div>"
-        )
+        from pidlab._render import synergy_html
+
+        return synergy_html(self)
 
 
 def _as_marginals(m_or_p_x1y: Any, p_x2y: ArrayLike | None, p_x1x2: ArrayLike | None) -> Marginals:
@@ -304,132 +330,115 @@ def synergy_bounds(
     >>> round(b.R, 6), round(b.S_lower_redundancy, 6)
     (0.311278, 0.5)
     """
-    from pidlab._broja import BrojaProblem
-    from pidlab.exceptions import AssumptionWarning
-
-    if variant not in _VARIANTS:
-        raise InvalidDistributionError(
-            f"The `variant` parameter of synergy_bounds must be one of {_VARIANTS}. Got {variant!r} instead."
-        )
-    if mec_bound not in _MEC_BOUNDS:
-        raise InvalidDistributionError(
-            f"The `mec_bound` parameter of synergy_bounds must be one of {_MEC_BOUNDS}. Got {mec_bound!r} instead."
-        )
+    _check_parameters(variant, mec_bound, classifiers, alpha)
     m0 = _as_marginals(m_or_p_x1y, p_x2y, p_x1x2)
     m, rep_res, report = m0._check(repair=repair, tol=tol, joint=joint)
     a, b, c12 = m.tables()
-    # Use one p(y) (the tables agree within tol); symmetrise the singleton marginals.
-    n1, n2, ny = m.shape
-    notes: list[str] = []
-    if rep_res is not None:
-        notes.append(rep_res.summary())
+    notes: list[str] = [] if rep_res is None else [rep_res.summary()]
+    fs, cls_note = _disagreement_input(m, classifiers, alpha, alpha_note)
 
-    # ---- exact R, U1, U2 ------------------------------------------------------------------
-    problem = BrojaProblem(a, b, atol=max(tol, 1e-9))
-    sol = _solve(problem, solver, notes)
-    cert = sol.certificate
-    I1, I2 = problem.I_x1y, problem.I_x2y
-    m_up, m_lo = float(cert.m_upper), float(cert.m_lower)
-    R = I1 + I2 - m_up
-    U1 = m_up - I2
-    U2 = m_up - I1
-    H_y = problem.H_y
-    I12 = mutual_information_2d(c12)
+    atoms = exact_atoms(a, b, solver=solver, atol=max(tol, 1e-9), notes=notes)  # R, U1, U2 (exact)
+    S_R, me = lower_bound_redundancy(m, atoms.R, atoms.H_y, feasible=_known_joint(rep_res, joint, report))  # Thm 1
+    alpha = disagreement(a, b, c12, fs) if alpha is None else float(alpha)  # Thm 2
+    S_U = lower_bound_disagreement(alpha, atoms.U1, atoms.U2)
+    pairs = coupling_pairs(a, b, c12, atoms.p_y)  # eq. 50
+    H12 = entropy(c12)
+    S_up, upper_terms = upper_bound_couplings(pairs, H12, atoms.H_y, atoms.m_lower, mec_bound=mec_bound)
+    S_lo = max(0.0, S_R, S_U)  # Thm 5
+    I_lo, I_up = information_range(atoms.H_y, atoms.m_lower, atoms.m_upper, S_lo, S_up)
+    acc_lo, acc_up = accuracy_bounds(a, b, atoms.H_y, I_lo, I_up)
 
-    # ---- Theorem 1: max-entropy joint under all three marginals --------------------------
-    feasible = None
-    if rep_res is not None:
-        feasible = rep_res.joint
-    elif joint is not None and report.violation_l1 <= 1e-12:
-        feasible = np.asarray(joint, dtype=float)  # exact up to rounding: its support is feasible
-    me = m.max_entropy_joint(_checked=True, feasible=feasible)
-    H_1y, H_2y = entropy(a), entropy(b)
-    S_R = R - I12 + H_1y + H_2y - H_y - me.entropy_upper
+    paper: dict[str, Any] | None = None
+    if variant == "paper":
+        paper = paper_variants(a, c12, pairs, R=atoms.R, U1=atoms.U1, U2=atoms.U2, alpha=alpha, H_x1x2=H12,
+                               H_y=atoms.H_y, m_upper=atoms.m_upper, I_upper=I_up, n_classes=m.shape[2])
+        notes.append("variant='paper': the released code's numbers are under result.paper, flagged; main fields are valid bounds")
 
-    # ---- Theorem 2: disagreement -----------------------------------------------------------
+    def z(v: float) -> float:
+        return clean_zero(v, ZERO_TOL)
+
+    return SynergyBounds(
+        R=z(atoms.R), U1=z(atoms.U1), U2=z(atoms.U2),
+        S_lower_redundancy=z(S_R), S_lower_disagreement=z(S_U), S_upper=z(S_up),
+        S_lower=z(S_lo), accuracy_lower=float(acc_lo), accuracy_upper=float(acc_up),
+        alpha=alpha, c=C_DISAGREEMENT, I_x1y=atoms.I_x1y, I_x2y=atoms.I_x2y, I_x1_x2=mutual_information_2d(c12),
+        H_y=atoms.H_y, I_lower=float(I_lo), I_upper=float(I_up), n_classes=m.shape[2],
+        upper_terms=upper_terms, broja=atoms.broja, maxent=me.to_dict(), consistency=report,
+        repair=rep_res.to_dict() if rep_res is not None else None,
+        assumptions=_assumptions(cls_note, mec_bound), variant=variant, paper=paper, notes=tuple(notes),
+        names=m.names,
+    )
+
+
+def _check_parameters(variant: Any, mec_bound: Any, classifiers: Any, alpha: Any) -> None:
+    if variant not in _VARIANTS:
+        raise ParameterError(
+            f"The `'variant'` parameter of `synergy_bounds` must be one of {_VARIANTS}. Got {variant!r} instead: "
+            "'valid' for the valid bounds, 'paper' to add the released code's numbers (flagged)."
+        )
+    if mec_bound not in _MEC_BOUNDS:
+        raise ParameterError(
+            f"The `'mec_bound'` parameter of `synergy_bounds` must be one of {_MEC_BOUNDS}. Got {mec_bound!r} "
+            "instead: 'best' for the largest certified bound, 'meet' for the majorisation meet alone."
+        )
     if classifiers is not None and alpha is not None:
-        raise InvalidDistributionError("pass either classifiers or alpha to synergy_bounds, not both.")
-    if classifiers is None:
-        f1 = _posterior(a)
-        f2 = _posterior(b)
-        cls_note = "f_i(x_i) = p(y | x_i), the Bayes-optimal soft classifier of each (discretised) modality"
-    else:
-        f1 = _check_classifier(classifiers[0], (n1, ny), "f1")
-        f2 = _check_classifier(classifiers[1], (n2, ny), "f2")
-        cls_note = (
-            "user-supplied soft classifiers: the bound is valid only insofar as they equal the Bayes-optimal "
-            "p(y | x_i)"
+        raise ParameterError(
+            "The `'classifiers'` and `'alpha'` parameters of `synergy_bounds` exclude each other. Got both: pass "
+            "either the classifiers' predictions or a disagreement computed from them, not both."
         )
-        warnings.warn(
-            "the disagreement bound uses user-supplied classifiers; it is a valid bound only if they are "
-            "Bayes-optimal (recorded in result.assumptions).",
-            AssumptionWarning,
-            stacklevel=2,
-        )
-    d2 = ((f1[:, None, :] - f2[None, :, :]) ** 2).sum(axis=2)
-    if alpha is None:
-        alpha = float(np.sum(c12 * d2))
-    else:
-        alpha = float(alpha)
-        if not (math.isfinite(alpha) and 0.0 <= alpha <= 2.0 + 1e-12):
-            raise InvalidDistributionError(
-                f"alpha must be a squared L2 disagreement between two probability vectors, in [0, 2]; got {alpha!r}."
+    if alpha is not None:
+        a = float(alpha)
+        if not (math.isfinite(a) and 0.0 <= a <= 2.0 + 1e-12):
+            raise ParameterError(
+                f"The `'alpha'` parameter of `synergy_bounds` must be a squared L2 disagreement between two "
+                f"probability vectors, a number in [0, 2]. Got {alpha!r} instead."
             )
-        cls_note = alpha_note or (
-            "disagreement supplied by the caller: the bound is valid only if it was computed with the Bayes-optimal "
-            "classifiers p(y | x_i)"
-        )
+
+
+def _disagreement_input(
+    m: Marginals, classifiers: tuple[ArrayLike, ArrayLike] | None, alpha: float | None, alpha_note: str | None
+) -> tuple[tuple[NDArray[np.float64], NDArray[np.float64]] | None, str]:
+    """The checked classifiers (None: the Bayes posteriors) and what the disagreement bound rests on;
+    warns when it rests on the caller's classifiers or alpha."""
+    n1, n2, ny = m.shape
+    if alpha is not None:
         warnings.warn(
             "the disagreement bound uses a caller-supplied alpha; it is valid only for Bayes-optimal classifiers "
             "(recorded in result.assumptions).",
             AssumptionWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    U_up1, U_up2 = U1, U2
-    S_U = C_DISAGREEMENT * alpha - max(U_up1, U_up2)
+        return None, alpha_note or (
+            "disagreement supplied by the caller: the bound is valid only if it was computed with the Bayes-optimal "
+            "classifiers p(y | x_i)"
+        )
+    if classifiers is None:
+        return None, "f_i(x_i) = p(y | x_i), the Bayes-optimal soft classifier of each (discretised) modality"
+    fs = (check_classifier(classifiers[0], (n1, ny), "f1"), check_classifier(classifiers[1], (n2, ny), "f2"))
+    warnings.warn(
+        "the disagreement bound uses user-supplied classifiers; it is a valid bound only if they are "
+        "Bayes-optimal (recorded in result.assumptions).",
+        AssumptionWarning,
+        stacklevel=3,
+    )
+    return fs, (
+        "user-supplied soft classifiers: the bound is valid only insofar as they equal the Bayes-optimal "
+        "p(y | x_i)"
+    )
 
-    # ---- eq. 50: upper bound with a certified lower bound on each MEC ------------------------
-    from pidlab._couplings import mec_lower_bound, meet_entropy
 
-    p1 = c12.sum(1)
-    p2 = c12.sum(0)
-    py = problem.p_y
-    p1n, p2n, pyn = p1 / p1.sum(), p2 / p2.sum(), py / py.sum()
-    pairs = dict(zip(UPPER_COUPLINGS, ((c12 / c12.sum(), pyn), (a / a.sum(), p2n), (b / b.sum(), p1n))))
-    terms: dict[str, dict[str, Any]] = {}
-    for key, (u, v) in pairs.items():
-        h_meet = float(meet_entropy(u, v))
-        if mec_bound == "meet":
-            L_val, src = h_meet, "meet"
-        else:
-            L_val, src = mec_lower_bound(u, v)
-            L_val = float(L_val)
-            if L_val <= h_meet:
-                L_val, src = h_meet, "meet"
-        terms[key] = {"L": L_val, "source": src, "meet": h_meet}
-    best = max(terms, key=lambda k: terms[k]["L"])
-    H12 = entropy(c12)
-    S_up = H12 + H_y - terms[best]["L"] - m_lo
-    S_up_meet = H12 + H_y - max(t["meet"] for t in terms.values()) - m_lo
-    upper_terms: dict[str, Any] = {
-        **terms, "largest": best, "mec_bound": mec_bound, "S_upper_meet": _clean(S_up_meet),
-    }
+def _known_joint(rep_res: RepairResult | None, joint: ArrayLike | None, report: ConsistencyReport) -> Any:
+    """A joint known to realise the tables (a repair's, or the caller's when exact up to rounding), or None."""
+    if rep_res is not None:
+        return rep_res.joint
+    if joint is not None and report.violation_l1 <= 1e-12:
+        return np.asarray(joint, dtype=float)  # exact up to rounding: its support is feasible
+    return None
 
-    # ---- Theorem 5: accuracy ----------------------------------------------------------------
-    S_lo = max(0.0, S_R, S_U)
-    I_lo = min(H_y, m_lo + S_lo)
-    I_up = min(H_y, m_up + max(S_up, 0.0))
-    I_up = max(I_up, I_lo)
-    if ny == 1 or H_y <= 0:
-        acc_lo, acc_up = 1.0, 1.0
-    else:
-        # Feder-Merhav, and: the multimodal Bayes classifier is at least as accurate as either unimodal one.
-        acc_uni = max(float(a.max(axis=1).sum()), float(b.max(axis=1).sum()))
-        acc_lo = min(1.0, max(2.0 ** (I_lo - H_y), acc_uni))
-        L = math.log2(ny)
-        acc_up = min(1.0, max(0.0, (L - H_y + I_up + 1.0) / L))
 
-    assumptions = {
+def _assumptions(cls_note: str, mec_bound: str) -> dict[str, tuple[str, ...]]:
+    """What each bound rests on (``SynergyBounds.assumptions``)."""
+    return {
         "R": ("exact: BROJA on p(x1,y), p(x2,y); certified bracket in result.broja",),
         "S_lower_redundancy": (
             "Theorem 1 with all three pairwise marginals; the best lower bound from pairwise data",
@@ -459,96 +468,3 @@ def synergy_bounds(
             "upper bound, clipped to [0, 1]",
         ),
     }
-
-    paper: dict[str, Any] | None = None
-    if variant == "paper":
-        # Released code: IPF without the p(x2,y) constraint -> r = p(x1,x2) p(y|x1).
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r = np.where(p1[:, None, None] > 0, c12[:, :, None] * a[:, None, :] / p1[:, None, None], 0.0)
-        Hr = entropy(r)
-        I_r = entropy(r.sum(1)) + entropy(r.sum(0)) - Hr - entropy(r.sum((0, 1)))
-        from pidlab._couplings import couple
-
-        # The greedy coupling's entropy: an UPPER bound on each MEC (flagged below).
-        g = max(couple(u, v, method="greedy", profile=False).entropy for u, v in pairs.values())
-        paper = {
-            "S_lower_redundancy_paper": float(R - I12 + I_r),
-            "S_lower_disagreement_paper_c1": float(alpha - max(U1, U2)),
-            "S_upper_paper_greedy": float(H12 + H_y - g - m_up),
-            "accuracy_upper_paper_fano_uniform": (
-                1.0 if ny == 1 else float(min(1.0, (I_up + 1.0) / math.log2(ny)))
-            ),
-            "flags": [
-                "S_lower_redundancy_paper: the max-entropy joint under p(x1,x2) and p(x1,y) only (the released "
-                "code drops the p(x2,y) constraint); NOT guaranteed valid: that joint does not minimise "
-                "I(X1;X2|Y) over its feasible set (it exceeds the true S on NOISY_COPIES)",
-                "S_lower_disagreement_paper_c1: c = 1 is NOT a valid constant (docs/theory.rst §3.2 counterexample)",
-                "S_upper_paper_greedy: a greedy coupling entropy is an upper bound on MEC, so this is NOT an "
-                "upper bound on S",
-                "accuracy_upper_paper_fano_uniform: plain Fano assumes uniform Y; not valid otherwise",
-            ],
-        }
-        notes.append("variant='paper': the released code's numbers are under result.paper, flagged; main fields are valid bounds")
-
-    broja = {
-        "solver": sol.solver,
-        "status": str(sol.status),
-        "m_lower": m_lo,
-        "m_upper": m_up,
-        "gap": float(cert.gap),
-        "marginal_residual": float(cert.marginal_residual),
-    }
-    return SynergyBounds(
-        R=_clean(R), U1=_clean(U1), U2=_clean(U2),
-        S_lower_redundancy=_clean(S_R), S_lower_disagreement=_clean(S_U), S_upper=_clean(S_up),
-        S_lower=_clean(S_lo), accuracy_lower=float(acc_lo), accuracy_upper=float(acc_up),
-        alpha=alpha, c=C_DISAGREEMENT, I_x1y=I1, I_x2y=I2, I_x1x2=I12, H_y=H_y,
-        I_lower=float(I_lo), I_upper=float(I_up), n_classes=ny,
-        upper_terms=upper_terms, broja=broja, maxent=me.to_dict(), consistency=report,
-        repair=rep_res.to_dict() if rep_res is not None else None,
-        assumptions=assumptions, variant=variant, paper=paper, notes=tuple(notes), names=m.names,
-    )
-
-
-def _solve(problem: Any, solver: Any, notes: list[str]) -> Any:
-    """solve_broja; with ``solver=None`` a backend whose answer is not certified hands over to
-    the next available one (:func:`pidlab._solvers.solve_broja`), which is noted here."""
-    from pidlab._solvers import GAP_TOL, solve_broja
-    from pidlab.exceptions import InaccurateSolutionWarning
-
-    if solver is not None:
-        return solve_broja(problem, solver)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InaccurateSolutionWarning)
-        best = solve_broja(problem, None)
-    if best.info.get("attempts"):
-        notes.append("BROJA: solvers tried in turn: " + " | ".join(best.info["attempts"]) + f"; used {best.solver}")
-    if best.certificate.gap > GAP_TOL:
-        warnings.warn(
-            f"BROJA: best certified gap {best.certificate.gap:.2e} bits (solver {best.solver}); R, U1, U2 are "
-            "accurate to that gap and the synergy bounds use its conservative ends (recorded on the result).",
-            InaccurateSolutionWarning,
-            stacklevel=3,
-        )
-    return best
-
-
-def _posterior(pxy: NDArray[np.float64]) -> NDArray[np.float64]:
-    px = pxy.sum(axis=1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(px > 0, pxy / px, 0.0)
-
-
-def _check_classifier(f: ArrayLike, shape: tuple[int, int], what: str) -> NDArray[np.float64]:
-    arr = np.asarray(f, dtype=float)
-    if arr.shape != shape:
-        raise InvalidDistributionError(
-            f"classifier predictions {what} must have shape {shape} (one row of class probabilities per "
-            f"symbol); got {arr.shape}."
-        )
-    if not np.all(np.isfinite(arr)) or (arr < -1e-12).any() or np.abs(arr.sum(1) - 1).max() > 1e-6:
-        raise InvalidDistributionError(
-            f"classifier predictions {what} must be rows of probabilities (finite, >= 0, summing to 1); "
-            "use predict_proba, not hard labels."
-        )
-    return arr

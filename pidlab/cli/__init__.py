@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.INTERRUPTED
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None, *, flags=frozenset()):  # type: ignore[no-untyped-def]
+def _show_warning(message, category, filename, lineno, file=None, line=None, *, flags=frozenset()):
     """One readable line per warning, in the CLI's wording."""
     print(f"pidlab: warning: {cli_wording(str(message), flags)}", file=sys.stderr)
 

@@ -79,7 +79,6 @@ def _uniform_type(values: list[Any]) -> np.ndarray:
 
 def run(args: argparse.Namespace) -> int:
     import pidlab
-
     from pidlab.io import _samples, read_samples
 
     repair = False if args.repair == "none" else args.repair

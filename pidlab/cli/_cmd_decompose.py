@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from pidlab._distribution import Distribution
+from pidlab import Distribution
 from pidlab.cli._common import FORMAT_HELP, emit, parse_columns
 from pidlab.examples import names as example_names
 from pidlab.exceptions import InvalidDistributionError

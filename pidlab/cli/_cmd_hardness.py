@@ -130,8 +130,9 @@ def _draw(inst: Any, sched: Any, path: str) -> None:
     from pidlab.hardness import rtt
 
     ax = rtt.draw(inst, sched)
-    ax.figure.savefig(path, bbox_inches="tight", dpi=120)
-    plt.close(ax.figure)
+    fig: Any = ax.figure  # a Figure (rtt.draw makes its own when no axes are given)
+    fig.savefig(path, bbox_inches="tight", dpi=120)
+    plt.close(fig)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -154,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     inst = _load_instance(args.instance)
     if act == "reduce":
-        em = rtt.reduce(inst, args.hours, exact=True, allow_inconsistent=args.allow_inconsistent)
+        em: Any = rtt.reduce(inst, args.hours, exact=True, allow_inconsistent=args.allow_inconsistent)
         out = {
             "target": "Y (0 = null colour, 1-3 = hours)",
             **em.to_dict(),
@@ -190,10 +191,10 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  teacher {i} teaches class {j} at hour {h}")
         return 0
     # verify
-    sched = _load_schedule(args.schedule)
-    res = rtt.verify(inst, sched, args.hours)
+    lessons = _load_schedule(args.schedule)
+    res = rtt.verify(inst, lessons, args.hours)
     if args.draw:
-        _draw(inst, sched, args.draw)
+        _draw(inst, lessons, args.draw)
     if args.format == "json":
         emit(res, "json", compact=True)
     else:

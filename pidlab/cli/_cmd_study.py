@@ -71,7 +71,7 @@ def _family(args: argparse.Namespace) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     from pidlab.study import run_study
-    from pidlab.study._runner import _import_distributed
+    from pidlab.study._runner import import_distributed
 
     fam = _family(args)
     if args.out and not str(args.out).lower().endswith((".csv", ".json")):
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
             raise InvalidStudyError("--workers sizes the LocalCluster started without --scheduler; an existing "
                                     "cluster keeps its own workers: drop --workers.")
         if args.scheduler is None:
-            distributed = _import_distributed()
+            distributed = import_distributed()
             print(f"pidlab: starting a dask LocalCluster ({args.workers or 'default number of'} workers) for this run; "
                   "pass --scheduler ADDRESS to use an existing cluster.", file=sys.stderr)
             cluster = distributed.LocalCluster(n_workers=args.workers, threads_per_worker=1, dashboard_address=None)

@@ -10,8 +10,7 @@ import json
 import re
 from typing import Any
 
-import numpy as np
-
+from pidlab._render import jsonable as to_jsonable  # one converter for to_json and the CLI (inf -> "inf")
 from pidlab.exceptions import InvalidDistributionError
 
 __all__ = [
@@ -26,23 +25,6 @@ __all__ = [
 
 #: Help of every ``--format`` option.
 FORMAT_HELP = "output format: a readable table or JSON (default: %(default)s)"
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Convert results, numpy values and tuples into JSON-ready Python objects."""
-    if hasattr(obj, "to_dict"):
-        return to_jsonable(obj.to_dict())
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None if np.isnan(obj) else ("inf" if obj > 0 else "-inf")
-    return obj
 
 
 def compact_json(obj: Any) -> str:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import html
-import json
 import math
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pidlab._render import jsonable
+from pidlab._results import FrozenMap, Result, freeze, thaw
 from pidlab.study._families import InvalidStudyError, MissingDependencyError
 
 if TYPE_CHECKING:
@@ -40,21 +41,26 @@ def _py(v: Any) -> Any:
 
 
 @dataclass(frozen=True, eq=False)
-class StudySummary:
+class StudySummary(Result):
     """Per-(measure, solver) statistics of a study, in bits.
 
     ``groups`` maps ``"measure"`` (or ``"measure/solver"`` when several BROJA solvers were run)
-    to a dict with ``n`` (rows), ``n_ok`` (rows without error), ``status`` (counts per status),
+    to a mapping with ``n`` (rows), ``n_ok`` (rows without error), ``status`` (counts per status),
     ``max_gap`` and, for each of R, U1, U2, S, net, the statistics ``mean, std, min, q05, q25,
-    median, q75, q95, max`` over the rows where the quantity is defined (None if none is).
+    median, q75, q95, max`` over the rows where the quantity is defined (None if none is). The
+    mappings are read-only (:class:`~pidlab._results.FrozenMap`); ``to_dict()`` gives plain
+    dicts. A :class:`~pidlab._results.Result`, compared and hashed by identity.
     """
 
     target: str
-    groups: dict[str, dict[str, Any]]
+    groups: Mapping[str, Mapping[str, Any]]
     units: str = "bits"
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "groups", freeze(self.groups, sequences=False))
+
     def to_dict(self) -> dict[str, Any]:
-        return {"target": self.target, "units": self.units, "groups": self.groups}
+        return {"target": self.target, "units": self.units, "groups": thaw(self.groups)}
 
     def to_frame(self) -> pd.DataFrame:
         """One row per group, columns ``n, n_ok, <atom>_<stat>, ..., status``."""
@@ -71,50 +77,33 @@ class StudySummary:
 
     def table(self) -> str:
         """Plain-text table: mean [q05, q95] of each atom per measure, and status counts."""
-        head = f"{'measure':<16}{'n':>7}" + "".join(f"{a:>26}" for a in (*ATOM_COLUMNS, "net")) + "  status"
-        lines = [f"Comparative study, target {self.target}: mean [5%, 95%] of each quantity, {self.units}", head]
-        for g, d in self.groups.items():
-            cells = []
-            for q in (*ATOM_COLUMNS, "net"):
-                st = d[q]
-                cells.append(f"{'—':>26}" if not st else f"{st['mean']:>10.6f} [{st['q05']:.4f}, {st['q95']:.4f}]".rjust(26))
-            status = ", ".join(f"{k}={v}" for k, v in d["status"].items())
-            lines.append(f"{g:<16}{d['n']:>7}" + "".join(cells) + f"  {status}")
-        return "\n".join(lines)
+        from pidlab._render import study_summary_text
 
-    def __str__(self) -> str:
-        return self.table()
+        return study_summary_text(self)
 
     def __repr__(self) -> str:
         return f"<StudySummary target={self.target!r}, groups={list(self.groups)}, {self.units}>"
 
     def _repr_html_(self) -> str:
-        e = html.escape
-        rows = []
-        for g, d in self.groups.items():
-            cells = "".join(
-                "<td>—</td>" if not d[q] else f"<td>{d[q]['mean']:.6f} [{d[q]['q05']:.4f}, {d[q]['q95']:.4f}]</td>"
-                for q in (*ATOM_COLUMNS, "net")
-            )
-            st = ", ".join(f"{e(str(k))}: {v}" for k, v in d["status"].items())
-            rows.append(f"<tr><td>{e(g)}</td><td>{d['n']}</td>{cells}<td>{st}</td></tr>")
-        heads = "".join(f"<th>{q}</th>" for q in (*ATOM_COLUMNS, "net"))
-        return (f"<div class='pidlab-study-summary'><b>Study summary</b>, target {e(self.target)}, "
-                f"mean [5%, 95%] in {self.units}<table><tr><th>measure</th><th>n</th>{heads}<th>status</th></tr>"
-                + "".join(rows) + "</table></div>")
+        from pidlab._render import study_summary_html
+
+        return study_summary_html(self)
 
 
 @dataclass(frozen=True, eq=False)
-class StudyResult:
+class StudyResult(Result):
     """Results of :func:`pidlab.study.run_study`: one row per (distribution, measure[, solver]).
+
+    A :class:`~pidlab._results.Result` (``to_dict``, ``to_json``, ``table``/``str``,
+    ``_repr_html_``); compared and hashed by identity (it holds arrays).
 
     Attributes
     ----------
-    spec : dict
+    spec : FrozenMap
         The study specification (family, measures, solvers, batch): the same spec gives the same
-        table, bit for bit, whatever the executor and chunking.
-    columns : dict of str -> ndarray
-        The tidy table, column-wise (read-only arrays). Columns: ``item`` (index in the family),
+        table, bit for bit, whatever the executor and chunking. Read-only (nested mappings too).
+    columns : FrozenMap of str -> ndarray
+        The tidy table, column-wise (a read-only mapping of read-only arrays). Columns: ``item`` (index in the family),
         ``family``, the family parameters (e.g. ``alpha, seed`` or ``gate, noise``), ``shape``
         (``"2x2x2"``), ``target``, ``measure``, ``solver`` (``""`` for closed forms),
         ``batched`` (solved by :func:`pidlab.decompose_many`), ``status`` (a
@@ -133,8 +122,8 @@ class StudyResult:
         Errors and non-optimal statuses, counted.
     """
 
-    spec: dict[str, Any]
-    columns: dict[str, np.ndarray]
+    spec: Mapping[str, Any]
+    columns: Mapping[str, np.ndarray]
     target: str = "Y"
     executor: str = "local"
     n_chunks: int = 1
@@ -142,6 +131,11 @@ class StudyResult:
     elapsed: float = 0.0
     notes: tuple[str, ...] = field(default_factory=tuple)
     units: str = "bits"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "spec", freeze(self.spec, sequences=False))
+        if not isinstance(self.columns, FrozenMap):
+            object.__setattr__(self, "columns", FrozenMap(self.columns))
 
     # ------------------------------------------------------------------ basic views
     def __len__(self) -> int:
@@ -185,7 +179,7 @@ class StudyResult:
             a = v[mask]
             a.setflags(write=False)
             cols[k] = a
-        return StudyResult(dict(self.spec, selection={k: _jsonable(v) for k, v in equal.items()}), cols, self.target,
+        return StudyResult(dict(self.spec, selection={k: jsonable(v) for k, v in equal.items()}), cols, self.target,
                            self.executor, self.n_chunks, self.chunk_size, self.elapsed, self.notes, self.units)
 
     def to_frame(self) -> pd.DataFrame:
@@ -196,7 +190,7 @@ class StudyResult:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: spec, target, units, run metadata, notes, rows and the summary."""
         return {
-            "spec": self.spec,
+            "spec": thaw(self.spec),
             "target": self.target,
             "units": self.units,
             "executor": self.executor,
@@ -208,9 +202,6 @@ class StudyResult:
             "rows": self.rows(),
             "summary": self.summary().to_dict(),
         }
-
-    def to_json(self, **kwargs: Any) -> str:
-        return json.dumps(self.to_dict(), **kwargs)
 
     def digest(self) -> str:
         """SHA-256 of the table's content (bit-exact floats): equal digests = identical tables.
@@ -233,7 +224,7 @@ class StudyResult:
         p = Path(path)
         suffix = p.suffix.lower()
         if suffix == ".json":
-            p.write_text(json.dumps(self.to_dict(), indent=1))
+            p.write_text(self.to_json(indent=1))
         elif suffix == ".csv":
             with p.open("w", newline="") as fh:
                 w = csv.writer(fh)
@@ -337,30 +328,20 @@ class StudyResult:
         return fig
 
     # ------------------------------------------------------------------ display
-    def __str__(self) -> str:
-        return (f"StudyResult: {self.n_items} distributions x {len(self.spec.get('measures', []))} measures = "
-                f"{len(self)} rows (family {self.spec.get('family', {}).get('family')}), target {self.target}, bits; "
-                f"executor {self.executor}, {self.n_chunks} chunk(s), {self.elapsed:.3g} s\n" + self.summary().table()
-                + "".join(f"\nnote: {n}" for n in self.notes))
+    def table(self) -> str:
+        """A head line (size, family, run), the :meth:`summary` table and the notes."""
+        from pidlab._render import study_text
+
+        return study_text(self)
 
     def __repr__(self) -> str:
         return (f"<StudyResult {len(self)} rows, family={self.spec.get('family', {}).get('family')!r}, "
                 f"measures={self.spec.get('measures')}, target={self.target!r}>")
 
     def _repr_html_(self) -> str:
-        e = html.escape
-        notes = "".join(f"<li>{e(n)}</li>" for n in self.notes)
-        return (f"<div class='pidlab-study'><p><b>Comparative study</b>: {self.n_items} distributions "
-                f"(family {e(str(self.spec.get('family', {}).get('family')))}) x measures "
-                f"{e(', '.join(self.spec.get('measures', [])))}: {len(self)} rows; executor {e(self.executor)}, "
-                f"{self.n_chunks} chunk(s), {self.elapsed:.3g} s</p>"
-                + self.summary()._repr_html_() + (f"<ul>{notes}</ul>" if notes else "") + "</div>")
+        from pidlab._render import study_html
 
-
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, (list, tuple, set)):
-        return [_py(x) for x in v]
-    return _py(v)
+        return study_html(self)
 
 
 def _pandas() -> Any:

@@ -76,7 +76,7 @@ def _context(task: _Task, i: int, params: dict[str, Any], measure: str, solver: 
             + (f", solver {solver!r}" if solver else "") + "; pass errors='record' to record failures per row.")
 
 
-def _run_chunk(task: _Task) -> dict[str, list[Any]]:
+def _run_chunk(task: _Task) -> dict[str, np.ndarray]:
     """Generate items ``task.start .. task.stop-1`` and decompose each with every measure.
 
     Runs on a worker. Returns the chunk's rows column-wise, in (item, measure, solver) order.
@@ -118,8 +118,10 @@ def _run_chunk(task: _Task) -> dict[str, list[Any]]:
             if uses_solver and solver is None and task.batch and mname == "broja":
                 todo = _batch_broja(task, dists, todo, rows, k, si)
             for j in todo:
+                dj = dists[j]
+                assert dj is not None  # items that failed to build went to the error rows above
                 try:
-                    res = decompose(dists[j], mname, solver=solver) if uses_solver else decompose(dists[j], mname)
+                    res = decompose(dj, mname, solver=solver) if uses_solver else decompose(dj, mname)
                     rows[(j, k, si)] = _result_row(res, solver)
                 except Exception as exc:
                     if raise_:
@@ -182,7 +184,7 @@ def _batch_broja(task: _Task, dists: list[Any], todo: list[int], rows: dict[tupl
 
 
 # --------------------------------------------------------------------------- executors
-def _import_distributed() -> Any:
+def import_distributed() -> Any:
     try:
         import distributed
     except ImportError:
@@ -256,7 +258,7 @@ class _DaskBackend(_Backend):
                            f"{self.workers} worker thread(s))"
 
     def map(self, tasks: list[_Task], progress: Callable[[int, int], None] | None, total: int) -> list[Any]:
-        distributed = _import_distributed()
+        distributed = import_distributed()
         futs = self.client.map(_run_chunk, tasks, pure=False)
         pos = {f.key: i for i, f in enumerate(futs)}
         try:
@@ -315,7 +317,7 @@ def _backend(executor: Any, scheduler: str | None, max_workers: int | None) -> _
         # spawn: safe when the calling process has threads (Jupyter, dask); workers import pidlab.
         pool = ProcessPoolExecutor(max_workers=w, mp_context=multiprocessing.get_context("spawn"))
         return _FuturesBackend(pool, True, f"process pool ({w} workers)", w)
-    distributed = _import_distributed()
+    distributed = import_distributed()
     _reject_max_workers(max_workers, "the dask executor")
     if scheduler is not None:
         try:

@@ -15,7 +15,7 @@ from pidlab.widgets._common import PANEL_CSS, error_html, figure_png, upload_ent
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from pidlab._distribution import Distribution
+    from pidlab import Distribution
 
 __all__ = ["PanelBase"]
 

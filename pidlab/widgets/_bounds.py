@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import functools
 import html
-import json
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
-from pidlab._api import discretizers
+from pidlab import discretizers
 from pidlab.exceptions import InvalidDistributionError
 from pidlab.widgets._base import PanelBase
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from pidlab._marginals import Marginals
+    from pidlab import Marginals
 
 __all__ = ["BoundsPanel", "bounds_figure", "digits_demo", "marginals_from_file", "oracle"]
 
@@ -26,33 +25,13 @@ REPAIRS = [("none (inconsistent tables are an error)", "none"), ("total variatio
 def marginals_from_file(name: str, content: bytes) -> Marginals:
     """Read three pairwise tables from JSON: ``{"p_x1y": ..., "p_x2y": ..., "p_x1x2": ...}``.
 
-    This is the format of :meth:`pidlab.Marginals.to_dict` (``names``/``labels`` are optional).
+    This is the format of :meth:`pidlab.Marginals.to_dict` (``names`` optional); the reader is
+    :func:`pidlab.io.read_marginals`, the same for every face.
     """
-    import pidlab
+    from pidlab.io import read_marginals
 
-    if not name.lower().endswith(".json"):
-        raise InvalidDistributionError(
-            f"cannot read {name!r}: upload a .json file with the keys p_x1y, p_x2y and p_x1x2 "
-            "(the format of pidlab.Marginals.to_dict())."
-        )
-    try:
-        data = json.loads(bytes(content).decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidDistributionError(f"{name}: not valid UTF-8 JSON ({exc}).") from None
-    keys = ("p_x1y", "p_x2y", "p_x1x2")
-    if not isinstance(data, dict) or any(k not in data for k in keys):
-        found = sorted(data) if isinstance(data, dict) else type(data).__name__
-        raise InvalidDistributionError(
-            f"{name}: needs a JSON object with the keys {list(keys)} (found {found}); "
-            "write the tables p(x1,y), p(x2,y), p(x1,x2) as nested lists under those keys."
-        )
-    kwargs: dict[str, Any] = {}
-    if "names" in data:
-        kwargs["names"] = tuple(data["names"])
-    try:
-        return pidlab.Marginals(data["p_x1y"], data["p_x2y"], data["p_x1x2"], **kwargs)
-    except InvalidDistributionError as exc:
-        raise type(exc)(f"{name}: {exc}") from None
+    result: Marginals = read_marginals((name, content))
+    return result
 
 
 @functools.lru_cache(maxsize=1)
@@ -88,7 +67,9 @@ def oracle(p: Any) -> dict[str, float]:
     import pidlab
 
     dist = p if isinstance(p, pidlab.Distribution) else pidlab.Distribution(p)
-    return {"S": float(pidlab.decompose(dist, "broja").S), "accuracy": float(dist.p.max(axis=2).sum())}
+    S = pidlab.decompose(dist, "broja").S
+    assert S is not None  # BROJA defines every atom
+    return {"S": float(S), "accuracy": float(dist.p.max(axis=2).sum())}
 
 
 def bounds_figure(b: Any, truth: dict[str, float] | None = None) -> Figure:

@@ -9,7 +9,7 @@ from pidlab._results import ATOMS
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from pidlab._api import Comparison
+    from pidlab import Comparison
 
 __all__ = ["comparison_figure", "NET_LABELS"]
 

@@ -9,7 +9,7 @@ import html
 import io
 from typing import TYPE_CHECKING, Any
 
-from pidlab._distribution import Distribution
+from pidlab import Distribution
 from pidlab.exceptions import InvalidDistributionError, PidlabError
 
 if TYPE_CHECKING:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import html
 import time
 import warnings
+from typing import Any
 
 import ipywidgets as widgets
 
-from pidlab._api import Comparison, compare, measures, solvers
-from pidlab._distribution import Distribution
+from pidlab import Comparison, Distribution, compare, measures, solvers
 from pidlab._plugins import lookup
 from pidlab.exceptions import PidlabError, SolverError
 from pidlab.widgets._base import PanelBase
@@ -187,7 +187,9 @@ class ComparePanel(PanelBase):
         solver = None if self.solver.value == AUTO else self.solver.value
         self.progress.max = len(chosen)
         self.progress.value = 0
-        results, errors, caught = [], [], []
+        results: list[Any] = []
+        errors: list[tuple[str, str]] = []
+        caught: list[Any] = []
         t0 = time.perf_counter()
         for i, m in enumerate(chosen):
             self.status.value = f"Computing <b>{html.escape(m)}</b> ({i + 1}/{len(chosen)}) on {html.escape(what)} …"

@@ -115,7 +115,7 @@ class CouplingPanel(PanelBase):
         )
 
     def _compute(self) -> dict[str, Any]:
-        from pidlab._couplings import couple
+        from pidlab import couple
 
         p = parse_vector(self.p.value, "p")
         q = parse_vector(self.q.value, "q")

@@ -109,13 +109,13 @@ class HardnessPanel(PanelBase):
         self.status.value = "Solving exactly …"
         sched = rtt.solve(inst)
         self.progress.value = 2
-        marg = rtt.reduce(inst, exact=True)
+        marg: Any = rtt.reduce(inst, exact=True)
         fig = Figure(figsize=(4.8, 0.6 * max(inst.n_teachers, inst.n_classes) + 1.8), dpi=96, layout="constrained")
         rtt.draw(inst, sched, ax=fig.subplots(1, 1))
         self._show(self.graph, fig)
         self._show(self.chart, marginals_figure(marg))
         solvable = sched is not None
-        if solvable and not rtt.verify(inst, sched).ok:  # pragma: no cover - the solver's contract
+        if sched is not None and not rtt.verify(inst, sched).ok:  # pragma: no cover - the solver's contract
             raise RuntimeError("rtt.solve returned a schedule that fails rtt.verify; please report this bug.")
         N = marg.N
         rows = [
@@ -123,7 +123,7 @@ class HardnessPanel(PanelBase):
             ("lessons L", str(inst.n_lessons)),
             ("N = L + 3m", str(N)),
             ("lessons per hour (forced)", ", ".join(map(str, inst.forced_hours))),
-            ("schedule", f"found and verified, {len(sched)} lessons" if solvable else "none exists (exact search)"),
+            ("schedule", f"found and verified, {len(sched)} lessons" if sched is not None else "none exists (exact search)"),
             ("H(X1, X2) = log2 N", f"{math.log2(N):.6f} bits"),
             ("joint with H(Y | X1, X2) = 0", "exists (entropy log2 N)" if solvable else "does not exist"),
         ]

@@ -63,7 +63,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from pidlab._bases import Availability, Solver
 from pidlab._broja import (
     BrojaProblem,
     SolveResult,
@@ -72,6 +71,7 @@ from pidlab._broja import (
     objective_bits,
     primal_bound,
 )
+from pidlab._contracts import Availability, Solver
 from pidlab._solvers._native._iterate import ip_iterate
 from pidlab._solvers._native._kernels import (
     ATTEMPTS,
