@@ -8,6 +8,7 @@ from typing import Any
 from pidlab._broja import BrojaProblem, atoms_from_m
 from pidlab._contracts import Measure
 from pidlab._distribution import Distribution
+from pidlab._info import clean_zero
 from pidlab._results import PIDResult
 
 __all__ = ["Broja"]
@@ -47,10 +48,10 @@ class Broja(Measure):
             measure=self.name,
             sources=(dist.names[0], dist.names[1]),
             target=dist.target,
-            R=_c(at["R"]),
-            U1=_c(at["U1"]),
-            U2=_c(at["U2"]),
-            S=_c(at["S"]),
+            R=clean_zero(at["R"]),
+            U1=clean_zero(at["U1"]),
+            U2=clean_zero(at["U2"]),
+            S=clean_zero(at["S"]),
             I_x1y=I1,
             I_x2y=I2,
             I_x1x2y=I12,
@@ -65,6 +66,3 @@ class Broja(Measure):
                if sol.info.get("attempts") else ()),
         )
 
-
-def _c(v: float) -> float:
-    return 0.0 if abs(v) < 1e-12 else float(v)
