@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +13,7 @@ from numpy.typing import ArrayLike
 from pidlab._distribution import Distribution
 from pidlab._plugins import lookup, names, plugin_manager
 from pidlab._results import PIDResult, Result
-from pidlab.exceptions import PidlabError, SolverError
+from pidlab.exceptions import PidlabError, PluginOutputError, SolverError
 
 __all__ = [
     "decompose",
@@ -69,8 +71,55 @@ def decompose(p: Distribution | ArrayLike, measure: str = "broja", solver: Any =
                 f"measure {entry.name!r} is closed-form and takes no solver or solver options; "
                 "drop solver= (only 'broja' and other solver-based measures use one)."
             )
-        return inst.compute(dist)
-    return inst.compute(dist, solver=solver, **options)
+        return _checked(entry.name, dist, lambda: inst.compute(dist))
+    return _checked(entry.name, dist, lambda: inst.compute(dist, solver=solver, **options))
+
+
+#: Largest violation (bits) of a consistency identity the host accepts from a measure, on top of
+#: the certified gap of its solve.
+IDENTITY_TOL = 1e-6
+
+
+def _checked(name: str, dist: Distribution, run: Any) -> PIDResult:
+    """Run a measure plugin and check what it returns before anyone prints it (plugins are code
+    from strangers): a PIDResult, finite values, and for a full decomposition the identities
+    ``R + U1 = I(X1;Y)``, ``R + U2 = I(X2;Y)``, ``R + U1 + U2 + S = I(X1,X2;Y)`` against the
+    host's own informations. Negative atoms are allowed (some measures have them) but noted."""
+    try:
+        res = run()
+    except PidlabError:
+        raise
+    except Exception as exc:
+        raise PluginOutputError(f"measure {name!r} failed: {type(exc).__name__}: {exc}") from None
+    if not isinstance(res, PIDResult):
+        raise PluginOutputError(f"measure {name!r} returned {type(res).__name__}, not a pidlab.PIDResult.")
+    values = {k: getattr(res, k) for k in ("R", "U1", "U2", "S", "net", "I_x1y", "I_x2y", "I_x1x2y")}
+    bad = [k for k, v in values.items() if v is not None and not math.isfinite(float(v))]
+    if bad:
+        raise PluginOutputError(
+            f"measure {name!r} returned non-finite values for {', '.join(bad)}; the result is not shown."
+        )
+    if not res.is_net:
+        atoms = [values[k] for k in ("R", "U1", "U2", "S")]
+        if any(a is None for a in atoms):
+            raise PluginOutputError(f"measure {name!r} is a full decomposition but left an atom undefined.")
+        R, U1, U2, S = (float(a) for a in atoms)
+        I1, I2 = dist.mutual_information(0, 2), dist.mutual_information(1, 2)
+        I12 = dist.mutual_information((0, 1), 2)
+        tol = IDENTITY_TOL + (res.certificate.gap if res.certificate is not None else 0.0)
+        broken = [f"{lhs} = {v:.6g} but {rhs} = {w:.6g}" for lhs, v, rhs, w in (
+            ("R + U1", R + U1, "I(X1;Y)", I1), ("R + U2", R + U2, "I(X2;Y)", I2),
+            ("R + U1 + U2 + S", R + U1 + U2 + S, "I(X1,X2;Y)", I12)) if abs(v - w) > tol]
+        if broken:
+            raise PluginOutputError(
+                f"measure {name!r} returned atoms that break the PID identities ({'; '.join(broken)}); "
+                "the result is not shown."
+            )
+        neg = [k for k, v in zip(("R", "U1", "U2", "S"), (R, U1, U2, S)) if v < -tol]
+        if neg:
+            note = f"negative atom(s) {', '.join(neg)}: allowed by some measures, not by a nonnegative decomposition"
+            res = dataclasses.replace(res, notes=(*res.notes, note))
+    return res
 
 
 @dataclass(frozen=True)

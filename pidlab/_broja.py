@@ -100,9 +100,10 @@ class BrojaStack:
 
     def conditionally_independent(self) -> NDArray[np.float64]:
         """The feasible points ``p(x1|y) p(x2|y) p(y)`` (X1 and X2 independent given Y)."""
+        # p(x2|y) = p(x2,y)/p(y) <= 1 (divide, not multiply by 1/p(y), which overflows for subnormal p(y))
         with np.errstate(divide="ignore", invalid="ignore"):
-            inv = np.where(self.p_y > 0, 1.0 / self.p_y, 0.0)
-        return self.p_x1y[..., :, None, :] * self.p_x2y[..., None, :, :] * inv[..., None, None, :]
+            b_given_y = np.where(self.p_y[..., None, :] > 0, self.p_x2y / self.p_y[..., None, :], 0.0)
+        return self.p_x1y[..., :, None, :] * b_given_y[..., None, :, :]
 
     def residual(self, q: NDArray[np.float64]) -> NDArray[np.float64]:
         """Largest violation of the marginal constraints, of q >= 0 and of the support, per item."""
@@ -366,14 +367,16 @@ def _exact_repair(st: BrojaStack, q: NDArray[np.float64]) -> NDArray[np.float64]
     independent point (feasible, positive on the support) just enough to lift it to zero.
     """
     a, b, py = st.p_x1y, st.p_x2y, st.p_y
+    # conditionals p(x1|y), p(x2|y) <= 1 by division (1/p(y) overflows for subnormal p(y))
     with np.errstate(divide="ignore", invalid="ignore"):
-        inv = np.where(py > 0, 1.0 / py, 0.0)
+        ca = np.where(py[:, None, :] > 0, a / py[:, None, :], 0.0)
+        cb = np.where(py[:, None, :] > 0, b / py[:, None, :], 0.0)
     r1 = q.sum(axis=2) - a
     r2 = q.sum(axis=1) - b
     R = 0.5 * (r1.sum(axis=1) + r2.sum(axis=1))
-    q1 = q - r1[:, :, None, :] * (b * inv[:, None, :])[:, None, :, :]
-    q1 -= (a * inv[:, None, :])[:, :, None, :] * r2[:, None, :, :]
-    q1 += (R * inv * inv)[:, None, None, :] * a[:, :, None, :] * b[:, None, :, :]
+    q1 = q - r1[:, :, None, :] * cb[:, None, :, :]
+    q1 -= ca[:, :, None, :] * r2[:, None, :, :]
+    q1 += R[:, None, None, :] * ca[:, :, None, :] * cb[:, None, :, :]
     np.putmask(q1, ~st.support, 0.0)
     neg = q1 < 0
     if neg.any():

@@ -37,11 +37,17 @@ def check_pmf(
     that is not 1 within ``atol`` (unless ``normalize=True``, which divides by the total).
     """
     try:
-        a = np.array(p, dtype=float)
+        raw = np.asarray(p)
+        if raw.dtype.kind not in "iuf":  # bool, complex, strings, dates, objects: not probabilities
+            if raw.dtype.kind == "O":  # nested lists of Python numbers (ragged or mixed ones fail below)
+                raw = np.array(p, dtype=float)
+            else:
+                raise TypeError(f"its entries are of type {raw.dtype}, not real numbers")
+        a = np.array(raw, dtype=float)
     except (TypeError, ValueError) as exc:
         raise InvalidDistributionError(
-            f"{what} must be an array of numbers; could not convert it ({exc}). "
-            "Pass a nested list or a numpy array of probabilities."
+            f"{what} must be an array of numbers; could not use it ({exc}). "
+            "Pass a nested list or a numpy array of probabilities (floats or integers)."
         ) from None
     if ndim is not None and a.ndim != ndim:
         raise InvalidDistributionError(
@@ -69,10 +75,15 @@ def check_pmf(
             f"{what} has {int((a < 0).sum())} negative entr{'y' if (a < 0).sum() == 1 else 'ies'} "
             f"(first at index {idx}: {a[idx]:.3g}); probabilities must be >= 0."
         )
-    total = float(a.sum())
+    with np.errstate(over="ignore"):
+        total = float(a.sum())
     if total <= 0:
         raise InvalidDistributionError(f"{what} sums to 0; it has no probability mass.")
     if normalize:
+        if not np.isfinite(total):  # entries near the float limit: scale down first (exact powers of 2)
+            scale = 2.0 ** -int(np.ceil(np.log2(float(a.max()))))
+            a = a * scale
+            total = float(a.sum())
         a = a / total
     elif abs(total - 1.0) > atol:
         raise InvalidDistributionError(
@@ -142,6 +153,11 @@ class Distribution:
         labels = labels or (None, None, None)
         if len(labels) != 3:
             raise InvalidDistributionError("labels must be a tuple of three sequences (X1, X2, Y) or None.")
+        if isinstance(names, (str, bytes)) or not isinstance(names, (tuple, list)):
+            raise InvalidDistributionError(
+                f"names must be a tuple of three distinct strings (sources, then target), e.g. ('X1', 'X2', 'Y'); "
+                f"got {names!r}."
+            )
         str_names = tuple(str(n) for n in names)
         if len(str_names) != 3 or len(set(str_names)) != 3:
             raise InvalidDistributionError(
@@ -347,6 +363,10 @@ def _as_1d(v: Iterable[Hashable], name: str) -> Iterable[Hashable]:
         return v.tolist()
     if isinstance(v, (str, bytes)):
         raise InvalidDistributionError(f"samples of {name} must be a sequence of symbols, not a single string.")
+    if v is None or not hasattr(v, "__iter__"):
+        raise InvalidDistributionError(
+            f"samples of {name} must be a sequence of symbols (a list or a 1-D array); got {type(v).__name__}."
+        )
     return v
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "MissingDependencyError",
     "ProblemTooLargeError",
     "PluginValidationError",
+    "PluginOutputError",
     "PidlabWarning",
     "ConvergenceWarning",
     "InaccurateSolutionWarning",
@@ -82,6 +83,11 @@ class MissingDependencyError(PidlabError, ImportError):
 
 class NotFittedError(PidlabError, ValueError, AttributeError):
     """A discretizer was used before ``fit``."""
+
+
+class PluginOutputError(PidlabError, RuntimeError):
+    """A plugin returned something the host cannot stand behind (wrong type, NaN or infinite
+    values, atoms that break the measure's own identities) or raised an unexpected exception."""
 
 
 class PluginValidationError(PidlabError, TypeError):

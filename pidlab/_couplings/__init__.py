@@ -130,7 +130,20 @@ def get_coupling(method: str | Any) -> Any:
         from pidlab._plugins import lookup
 
         return lookup("coupling", method).instance()
+    if not callable(getattr(method, "couple", None)):
+        from pidlab.exceptions import ParameterError
+
+        raise ParameterError(
+            f"The `'method'` parameter of `couple` must be a registered coupling name ({', '.join(_names())}) or an "
+            f"object with a couple() method. Got {method!r} instead."
+        )
     return method
+
+
+def _names() -> list[str]:
+    from pidlab._plugins import names
+
+    return names("coupling")
 
 
 def mec_lower_bound(*marginals: ArrayLike, tol: float = SUM_TOL, profile: bool | None = None) -> tuple[float, str]:

@@ -180,6 +180,10 @@ def _validate(ps: Any, normalize: bool) -> Arr:
             f"the stack of distributions must have 4 dimensions (N, |X1|, |X2|, |Y|); got shape {arr.shape}. "
             "For a single joint p[x1, x2, y] use pidlab.decompose(p) or pass p[None]."
         )
+    if arr.shape[0] == 0:
+        raise InvalidDistributionError(
+            f"the stack of distributions is empty (shape {arr.shape}); pass at least one table p[x1, x2, y]."
+        )
     if 0 in arr.shape[1:]:
         raise InvalidDistributionError(
             f"the distributions have an empty alphabet (shape {arr.shape[1:]}); every variable needs at "
