@@ -22,6 +22,37 @@ SUM_TOL = 1e-9
 _AXES = {"X1": 0, "X2": 1, "Y": 2, "x1": 0, "x2": 1, "y": 2, 0: 0, 1: 1, 2: 2}
 
 
+def as_real_array(p: ArrayLike, what: str) -> NDArray[np.float64]:
+    """``p`` as a new float64 array; bool, complex, string, date and object entries are refused
+    (they are not probabilities), with an error naming ``what`` and the fix."""
+    try:
+        raw = np.asarray(p)
+        if raw.dtype.kind not in "iuf":
+            if raw.dtype.kind == "O":  # nested lists of Python numbers (ragged or mixed ones fail below)
+                raw = np.array(p, dtype=float)
+            else:
+                raise TypeError(f"its entries are of type {raw.dtype}, not real numbers")
+        return np.array(raw, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InvalidDistributionError(
+            f"{what} must be an array of numbers; could not use it ({exc}). "
+            "Pass a nested list or a numpy array of probabilities (floats or integers)."
+        ) from None
+
+
+def normalized(a: NDArray[np.float64], ndim: int) -> NDArray[np.float64]:
+    """Each table of ``a`` (its last ``ndim`` axes) divided by its total, without overflow: a table
+    whose total exceeds the float range is first scaled by an exact power of 2. Totals must be > 0."""
+    axes = tuple(range(a.ndim - ndim, a.ndim))
+    with np.errstate(over="ignore"):
+        total = a.sum(axis=axes, keepdims=True)
+    if not np.isfinite(total).all():
+        exp = np.ceil(np.log2(a.max(axis=axes, keepdims=True)))
+        a = a * np.exp2(-np.where(np.isfinite(total), 0.0, exp))
+        total = a.sum(axis=axes, keepdims=True)
+    return np.asarray(a / total)
+
+
 def check_pmf(
     p: ArrayLike,
     *,
@@ -36,19 +67,7 @@ def check_pmf(
     of dimensions, an empty axis, a non-numeric, NaN, infinite or negative entry, or a total
     that is not 1 within ``atol`` (unless ``normalize=True``, which divides by the total).
     """
-    try:
-        raw = np.asarray(p)
-        if raw.dtype.kind not in "iuf":  # bool, complex, strings, dates, objects: not probabilities
-            if raw.dtype.kind == "O":  # nested lists of Python numbers (ragged or mixed ones fail below)
-                raw = np.array(p, dtype=float)
-            else:
-                raise TypeError(f"its entries are of type {raw.dtype}, not real numbers")
-        a = np.array(raw, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise InvalidDistributionError(
-            f"{what} must be an array of numbers; could not use it ({exc}). "
-            "Pass a nested list or a numpy array of probabilities (floats or integers)."
-        ) from None
+    a = as_real_array(p, what)
     if ndim is not None and a.ndim != ndim:
         raise InvalidDistributionError(
             f"{what} must have {ndim} dimensions, got shape {a.shape} ({a.ndim} dimensions). "
@@ -80,11 +99,7 @@ def check_pmf(
     if total <= 0:
         raise InvalidDistributionError(f"{what} sums to 0; it has no probability mass.")
     if normalize:
-        if not np.isfinite(total):  # entries near the float limit: scale down first (exact powers of 2)
-            scale = 2.0 ** -int(np.ceil(np.log2(float(a.max()))))
-            a = a * scale
-            total = float(a.sum())
-        a = a / total
+        a = normalized(a, a.ndim)
     elif abs(total - 1.0) > atol:
         raise InvalidDistributionError(
             f"{what} sums to {total:.12g}, not 1 (tolerance {atol:g}); "

@@ -26,6 +26,17 @@ def test_normalising_a_table_near_the_float_limit_does_not_overflow() -> None:
     assert r.S == pytest.approx(0.0, abs=1e-12) and r.I_x1x2y == pytest.approx(0.0, abs=1e-12)
 
 
+def test_the_batch_path_validates_and_normalises_like_the_single_path() -> None:
+    ps = np.stack([np.full((2, 2, 2), 1e308), AND * 3.0])
+    r = pidlab.decompose_many(ps, normalize=True)
+    single = [pidlab.decompose(pidlab.Distribution(p, normalize=True)) for p in ps]
+    for i, s in enumerate(single):
+        assert r.S[i] == pytest.approx(s.S, abs=1e-9) and r.R[i] == pytest.approx(s.R, abs=1e-9)
+    assert r.R[1] == pytest.approx(pidlab.examples.get("and").mutual_information(0, 2), abs=1e-9)
+    with pytest.raises(InvalidDistributionError, match="not real numbers"):
+        pidlab.decompose_many(np.ones((1, 2, 2, 2), dtype=complex) / 8)
+
+
 def test_subnormal_mass_gives_a_finite_certificate_and_valid_json() -> None:
     p = np.zeros((1, 2, 2))
     p[0, 0, 0] = 1.0

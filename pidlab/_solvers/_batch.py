@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from pidlab._broja import BrojaProblem, BrojaStack, atoms_from_m, certify, dual_bound, objective_bits, primal_bound
-from pidlab._distribution import SUM_TOL
+from pidlab._distribution import SUM_TOL, as_real_array, normalized
 from pidlab._info import clean_zero
 from pidlab._results import Result
 from pidlab._status import Status
@@ -168,13 +168,7 @@ def _validate(ps: Any, normalize: bool) -> Arr:
                 f"decompose_many needs distributions of one shape; got shapes {sorted(shapes)}. "
                 "Group the items by shape and call it once per group."
             )
-    try:
-        arr = np.array(ps, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise InvalidDistributionError(
-            f"the stack of distributions must be an array of numbers ({exc}); pass an array of shape "
-            "(N, |X1|, |X2|, |Y|)."
-        ) from None
+    arr = as_real_array(ps, "the stack of distributions (N, |X1|, |X2|, |Y|)")
     if arr.ndim != 4:
         raise InvalidDistributionError(
             f"the stack of distributions must have 4 dimensions (N, |X1|, |X2|, |Y|); got shape {arr.shape}. "
@@ -200,12 +194,13 @@ def _validate(ps: Any, normalize: bool) -> Arr:
         raise InvalidDistributionError(
             f"item {i[0]} has a negative entry ({arr[i]:.3g} at index {i[1:]}); probabilities must be >= 0."
         )
-    tot = arr.reshape(arr.shape[0], -1).sum(axis=1)
+    with np.errstate(over="ignore"):
+        tot = arr.reshape(arr.shape[0], -1).sum(axis=1)
     if (tot <= 0).any():
         k = int(np.argmax(tot <= 0))
         raise InvalidDistributionError(f"item {k} sums to 0; it has no probability mass.")
     if normalize:
-        arr = arr / tot[:, None, None, None]
+        arr = normalized(arr, 3)
     else:
         off = np.abs(tot - 1.0) > SUM_TOL
         if off.any():
