@@ -31,6 +31,7 @@ from pidlab._api import (
 from pidlab._broja import BrojaProblem, Certificate, SolveResult
 from pidlab._contracts import Availability, Coupling, Discretizer, Measure, Solver
 from pidlab._distribution import Distribution
+from pidlab._limits import limits
 from pidlab._plugins import get_plugin_manager, register_plugin, reload_plugins
 from pidlab._results import PIDResult
 from pidlab._status import Status
@@ -40,6 +41,7 @@ from pidlab.exceptions import (
     ParameterError,
     PidlabError,
     PluginValidationError,
+    ProblemTooLargeError,
     SolverError,
     UnknownNameError,
 )
@@ -87,6 +89,7 @@ __all__ = [
     "InconsistentMarginalsError",
     "InvalidDistributionError",
     "Measure",
+    "ProblemTooLargeError",
     "ParameterError",
     "PIDResult",
     "PidlabError",
@@ -105,6 +108,7 @@ __all__ = [
     "exceptions",
     "get_plugin_manager",
     "hookimpl",
+    "limits",
     "load_ipython_extension",
     "measures",
     "plugins",
