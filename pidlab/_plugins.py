@@ -122,11 +122,28 @@ class PidlabPluginManager(pluggy.PluginManager):
         if registered is None:
             return None
         try:
-            self._collect(plugin, registered)
+            self._commit(self._stage(plugin, registered))
         except BaseException:
             self.unregister(plugin)
             raise
         return registered
+
+    def _register_staged(self, plugin: object, name: str) -> list[PluginEntry]:
+        """Register ``plugin`` with pluggy and validate its classes without publishing them yet
+        (the caller commits them, or unregisters the plugin)."""
+        try:
+            registered = super().register(plugin, name)
+        except pluggy.PluginValidationError as exc:
+            raise PluginValidationError(name, str(exc)) from None
+        except ValueError as exc:  # already registered
+            raise PluginValidationError(name, str(exc)) from None
+        if registered is None:
+            return []
+        try:
+            return self._stage(plugin, registered)
+        except BaseException:
+            super().unregister(plugin)
+            raise
 
     def unregister(self, plugin: object | None = None, name: str | None = None) -> Any:
         pname = name or (self.get_name(plugin) if plugin is not None else None)
@@ -138,7 +155,9 @@ class PidlabPluginManager(pluggy.PluginManager):
                 del self.aliases[kind][a]
         return out
 
-    def _collect(self, plugin: object, pname: str) -> None:
+    def _stage(self, plugin: object, pname: str) -> list[PluginEntry]:
+        """Validate the classes ``plugin`` contributes and check their names and aliases against
+        the registry and each other; returns them unpublished (see :meth:`_commit`)."""
         builtin = pname in self._builtin_names
         staged: list[PluginEntry] = []
         for kind, (hook, required, (method, params)) in KINDS.items():
@@ -166,6 +185,9 @@ class PidlabPluginManager(pluggy.PluginManager):
                         "choose another name (a plugin may never shadow a built-in or another plugin).",
                     )
                 taken[(e.kind, key)] = pname
+        return staged
+
+    def _commit(self, staged: list[PluginEntry]) -> None:
         for e in staged:
             self.entries[e.kind][e.name] = e
             for a in e.aliases:
@@ -227,21 +249,51 @@ class PidlabPluginManager(pluggy.PluginManager):
 
         A plugin that fails to import or validate is skipped with a :class:`PluginLoadWarning`
         and recorded in :attr:`failed` with its reason; the host goes on.
+
+        The result does not depend on the order in which the plugins load: a name or alias (of
+        one plugin kind) claimed by two or more of them is refused for ALL of them, each with a
+        warning naming the others (a built-in's name or alias is never given up: a plugin
+        claiming one is refused alone).
         """
+        loaded: list[tuple[Any, object, list[PluginEntry]]] = []
         for ep in entry_points(group=ENTRY_POINT_GROUP):
             if self.has_plugin(ep.name) or ep.name in self.failed:
                 continue
             try:
                 plugin = ep.load()
-                self.register(plugin, name=ep.name)
+                loaded.append((ep, plugin, self._register_staged(plugin, ep.name)))
             except Exception as exc:
                 reason = str(exc) if isinstance(exc, PluginValidationError) else f"failed to load: {exc!r}"
-                self.failed[ep.name] = reason
-                warnings.warn(
-                    f"pidlab plugin {ep.name!r} ({ep.value}) was not loaded: {reason}",
-                    PluginLoadWarning,
-                    stacklevel=2,
-                )
+                self._refuse_loaded(ep, reason)
+        claims: dict[tuple[str, str], dict[str, str]] = {}  # (kind, key) -> {plugin: "name" or "alias"}
+        for ep, _plugin, staged in loaded:
+            for e in staged:
+                for key in (e.name, *e.aliases):
+                    claims.setdefault((e.kind, key), {}).setdefault(ep.name, "name" if key == e.name else "alias")
+        clashes: dict[str, list[str]] = {}
+        for (kind, key), owners in claims.items():
+            if len(owners) > 1:
+                for o, role in owners.items():
+                    others = " and ".join(f"plugin {x!r} (as its {r})" for x, r in owners.items() if x != o)
+                    clashes.setdefault(o, []).append(f"{kind} {role} {key!r} is also claimed by {others}")
+        for ep, plugin, staged in loaded:
+            if ep.name in clashes:
+                super().unregister(plugin)
+                self._refuse_loaded(ep, str(PluginValidationError(
+                    ep.name,
+                    "; ".join(clashes[ep.name]) + ". A name or alias claimed by two plugins is refused for both "
+                    "(neither is loaded, whatever the load order); uninstall one of them or ask its author to rename it.",
+                )))
+            else:
+                self._commit(staged)
+
+    def _refuse_loaded(self, ep: Any, reason: str) -> None:
+        self.failed[ep.name] = reason
+        warnings.warn(
+            f"pidlab plugin {ep.name!r} ({ep.value}) was not loaded: {reason}",
+            PluginLoadWarning,
+            stacklevel=3,
+        )
 
 
 def builtin_classes(package: str, specs: tuple[str, ...] | list[str]) -> list[type]:

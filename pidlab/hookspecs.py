@@ -8,6 +8,9 @@ Third-party packages expose their plugin module through the ``pidlab`` entry-poi
     [project.entry-points.pidlab]
     mmi = "pidlab_mmi"
 
+A name or alias (of one kind) claimed by two installed plugins is refused for both, whatever
+their load order; one taken by a built-in is refused for the plugin.
+
 A hook may return None (nothing to register). Hook argument names are public API: none of these hooks takes arguments, so the interface can
 grow by adding hooks without breaking existing plugins.
 """
@@ -51,7 +54,9 @@ def pidlab_register_discretizers() -> list[type[Any]] | None:
     Each class has ``name``, ``fit(X, y=None) -> self`` and ``transform(X) -> integer codes``,
     optionally ``availability()`` when it needs an optional package (see
     :class:`pidlab.Discretizer`, whose subclasses implement ``fit_matrix`` and
-    ``transform_matrix``).
+    ``transform_matrix``). The host checks the codes before using them: one integer code per
+    sample, non-negative, below ``n_symbols_`` when declared, and at most ``max_symbols``
+    distinct symbols (the discretizer's own parameter, else ``pidlab._discretizers.MAX_SYMBOLS``).
     """
 
 
@@ -61,5 +66,7 @@ def pidlab_register_couplings() -> list[type[Any]] | None:
 
     Each class has ``name`` and ``couple(p, q, **options) -> CouplingResult`` with the coupling
     as sparse coordinates, its entropy in bits and a certified lower bound on the minimum
-    (see :class:`pidlab.Coupling`, whose subclasses implement ``couple_sorted(p, q)``).
+    (see :class:`pidlab.Coupling`, whose subclasses implement ``couple_sorted(p, q)``). The host
+    refuses (``PluginOutputError``) a result whose cells miss the marginals, are negative or not
+    finite, or whose lower bound exceeds its own entropy.
     """

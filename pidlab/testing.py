@@ -52,10 +52,13 @@ if TYPE_CHECKING:
 __all__ = [
     "FAKE_BEHAVIOURS",
     "FakeSolver",
+    "GATE_VALUES",
     "check_coupling",
     "check_discretizer",
     "check_measure",
     "check_solver",
+    "copy_distributions",
+    "gate_distributions",
     "random_distributions",
     "register_fake_solver",
 ]
@@ -118,15 +121,144 @@ def _finite(v: Any, what: str) -> float:
     return float(v)
 
 
-def check_measure(measure: Any, *, tol: float = 1e-7, solver: Any = None) -> None:
+def _gate(n1: int, n2: int, ny: int, rule: Callable[[int, int], int]) -> Distribution:
+    """Independent uniform inputs and ``y = rule(x1, x2)``."""
+    p = np.zeros((n1, n2, ny))
+    for a, b in itertools.product(range(n1), range(n2)):
+        p[a, b, rule(a, b)] += 1.0 / (n1 * n2)
+    return Distribution(p)
+
+
+def gate_distributions() -> dict[str, Distribution]:
+    """The canonical gates of :data:`GATE_VALUES`, built here from their rules (uniform inputs)."""
+    return {
+        "xor": _gate(2, 2, 2, lambda a, b: a ^ b),
+        "and": _gate(2, 2, 2, lambda a, b: a & b),
+        "copy": _gate(2, 2, 4, lambda a, b: 2 * a + b),
+        "unq": _gate(2, 2, 2, lambda a, b: a),
+        "rdn": Distribution(np.array([[[0.5, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.5]]])),  # X1 = X2 = Y
+    }
+
+
+def _hb(p: float) -> float:
+    return -p * math.log2(p) - (1 - p) * math.log2(1 - p)
+
+
+#: I(Xi;Y) of the AND gate: h(1/4) - 1/2 bits (knowing one input leaves Y a fair coin half the time).
+_I_AND = _hb(0.25) - 0.5
+#: ``I(X1,X2;Y) - I(X1;Y) - I(X2;Y)`` of AND: 1 - h(1/4) bits.
+_WMS_AND = 1.0 - _hb(0.25)
+
+#: Published values (bits) of the canonical gates for the measures that have them, keyed by measure
+#: name; :func:`check_measure` compares a measure whose name (or an alias) is here against them.
+#: Full decompositions give ``(R, U1, U2, S)``, net measures their single value.
+#:
+#: * ``broja``: Bertschinger, Rauh, Olbrich, Jost & Ay, *Quantifying unique information*, Entropy 16
+#:   (2014) 2161, and the table of Griffith & Koch, *Quantifying synergistic mutual information*
+#:   (2014): XOR one synergistic bit, AND R = I(Xi;Y) and S = 1/2, COPY two unique bits, UNQ one
+#:   unique bit, RDN one redundant bit.
+#: * ``imin``: Williams & Beer, *Nonnegative decomposition of multivariate information*,
+#:   arXiv:1004.2515 (2010); COPY gives one redundant and one synergistic bit (the criticism of
+#:   Harder, Salge & Polani, Phys. Rev. E 87, 2013).
+#: * ``mmi``: Barrett, Phys. Rev. E 91 (2015) 052802, R = min_i I(Xi;Y) (COPY as I_min).
+#: * ``wms`` (S - R) and ``ci`` (R - S, McGill 1954): closed forms I(X1,X2;Y) - I(X1;Y) - I(X2;Y)
+#:   and its negative (Griffith & Koch 2014; Williams & Beer 2010).
+GATE_VALUES: dict[str, dict[str, tuple[float, ...] | float]] = {
+    "broja": {"xor": (0, 0, 0, 1), "and": (_I_AND, 0, 0, 0.5), "copy": (0, 1, 1, 0), "unq": (0, 1, 0, 0),
+              "rdn": (1, 0, 0, 0)},
+    "imin": {"xor": (0, 0, 0, 1), "and": (_I_AND, 0, 0, 0.5), "copy": (1, 0, 0, 1), "unq": (0, 1, 0, 0),
+             "rdn": (1, 0, 0, 0)},
+    "mmi": {"xor": (0, 0, 0, 1), "and": (_I_AND, 0, 0, 0.5), "copy": (1, 0, 0, 1), "unq": (0, 1, 0, 0),
+            "rdn": (1, 0, 0, 0)},
+    "wms": {"xor": 1.0, "and": _WMS_AND, "copy": 0.0, "unq": 0.0, "rdn": -1.0},
+    "ci": {"xor": -1.0, "and": -_WMS_AND, "copy": 0.0, "unq": 0.0, "rdn": 1.0},
+}
+
+
+def copy_distributions(n: int = 3, seed: int = 4) -> list[Distribution]:
+    """Distributions whose second source is a copy of the first (``X2 = X1``), for self-redundancy."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for k, (nx, ny) in enumerate([(2, 2), (3, 4), (4, 3)][:n]):
+        q = rng.dirichlet(np.ones(nx * ny)).reshape(nx, ny)
+        if k == 2:
+            q[0, 0] = 0.0
+            q /= q.sum()
+        p = np.zeros((nx, nx, ny))
+        p[np.arange(nx), np.arange(nx), :] = q
+        out.append(Distribution(p))
+    return out
+
+
+def _gap(r: Any) -> float:
+    """The certified gap a result declares (its certificate's), 0 when it declares none."""
+    gap = getattr(getattr(r, "certificate", None), "gap", None)
+    return float(gap) if isinstance(gap, (int, float)) and math.isfinite(gap) and gap > 0 else 0.0
+
+
+def _approx_atom(r: Any, atom: str, want: float, tol: float, what: str) -> None:
+    """``atom`` of ``r`` equals ``want`` within ``tol``, or within the certified interval the
+    result declares for it (``bracket[atom]``, or its certificate's gap) widened by ``tol``."""
+    bracket = getattr(r, "bracket", None) or {}
+    if atom in bracket:
+        lo, hi = (float(v) for v in bracket[atom])
+        if lo - tol <= want <= hi + tol:
+            return
+    _approx(float(getattr(r, atom)), want, tol + _gap(r), what)
+
+
+def _check_informations(name: str, r: Any, d: Distribution, tol: float, where: str) -> None:
+    for attr, value in (("I_x1y", d.mutual_information(0, 2)), ("I_x2y", d.mutual_information(1, 2)),
+                        ("I_x1x2y", d.mutual_information((0, 1), 2))):
+        got = getattr(r, attr, None)
+        if got is not None:
+            _approx(_finite(got, f"measure {name!r}: {attr} {where}"), value, tol, f"measure {name!r}: {attr} {where}")
+
+
+def _check_one(name: str, kind: str, r: Any, d: Distribution, tol: float, where: str) -> None:
+    """The properties of one result that hold for every measure of its kind."""
+    if getattr(r, "measure", None) != name:
+        raise AssertionError(f"measure {name!r}: its results must carry measure={name!r}, got {getattr(r, 'measure', None)!r}")
+    _check_informations(name, r, d, tol, where)
+    I1, I2, I12 = d.mutual_information(0, 2), d.mutual_information(1, 2), d.mutual_information((0, 1), 2)
+    if kind == "pid":
+        for atom in ("R", "U1", "U2", "S"):
+            _finite(getattr(r, atom), f"measure {name!r}: atom {atom} {where}")
+        t = tol + _gap(r)
+        _approx(r.R + r.U1, I1, t, f"measure {name!r}: R + U1 = I(X1;Y) {where}")
+        _approx(r.R + r.U2, I2, t, f"measure {name!r}: R + U2 = I(X2;Y) {where}")
+        _approx(r.R + r.U1 + r.U2 + r.S, I12, t, f"measure {name!r}: R + U1 + U2 + S = I(X1,X2;Y) {where}")
+        return
+    net = _finite(getattr(r, "net", None), f"measure {name!r}: net {where}")
+    net_kind = getattr(r, "net_kind", None)
+    # S - R = I(X1,X2;Y) - I(X1;Y) - I(X2;Y) for EVERY decomposition with the consistency identities.
+    if net_kind == "net synergy":
+        _approx(net, I12 - I1 - I2, tol, f"measure {name!r}: a net synergy S - R = I(X1,X2;Y) - I(X1;Y) - I(X2;Y) {where}")
+    elif net_kind == "net redundancy":
+        _approx(net, I1 + I2 - I12, tol, f"measure {name!r}: a net redundancy R - S = I(X1;Y) + I(X2;Y) - I(X1,X2;Y) {where}")
+    else:
+        raise AssertionError(f"measure {name!r}: a net result needs net_kind 'net synergy' or 'net redundancy', got {net_kind!r}")
+
+
+def check_measure(measure: Any, *, tol: float = 1e-7, solver: Any = None, gate_values: Any = None) -> None:
     """Assert the properties every bivariate PID measure must have.
 
     The contract: a lower-case ``name``, ``kind`` ``"pid"`` or ``"net"``, results labelled with
-    the measure's name and finite in bits. For a full decomposition (``kind == "pid"``): the
-    consistency identities of docs/theory.rst §1 (R+U1 = I(X1;Y), R+U2 = I(X2;Y),
-    R+U1+U2+S = I(X1,X2;Y)), symmetry (swapping the sources swaps U1 and U2) and invariance
-    under relabelling the alphabets. For a net measure, the identity WMS = -CI = S - R only is
-    checked by the host; here a finite ``net`` and relabelling invariance.
+    the measure's name, finite in bits and carrying the distribution's own informations
+    (``I_x1y``, ``I_x2y``, ``I_x1x2y``), on random tables and on degenerate ones (a single cell, a
+    constant target). For a full decomposition (``kind == "pid"``): the consistency identities of
+    docs/theory.rst §1 (R+U1 = I(X1;Y), R+U2 = I(X2;Y), R+U1+U2+S = I(X1,X2;Y)), symmetry
+    (swapping the sources swaps U1 and U2), invariance under relabelling the alphabets and
+    self-redundancy (Williams & Beer 2010): with the second source a copy of the first,
+    R(X1, X1 -> Y) = I(X1;Y). For a net measure, its own identity: a net synergy is
+    S - R = I(X1,X2;Y) - I(X1;Y) - I(X2;Y) and a net redundancy its negative, for every
+    decomposition satisfying the consistency identities; symmetry and relabelling invariance.
+
+    Where the measure is one with published values (its name or an alias is a key of
+    :data:`GATE_VALUES`: ``broja``, ``imin``, ``mmi``, ``wms``, ``ci``), it must reproduce them on
+    the canonical gates (XOR, AND, COPY, UNQ, RDN); for any other measure only the universal
+    properties above are checked, unless ``gate_values`` (gate name -> ``(R, U1, U2, S)`` or the
+    net value, gates from :func:`gate_distributions`) gives its published values.
 
     ``measure`` is a class, an instance or a registered name.
     """
@@ -137,31 +269,54 @@ def check_measure(measure: Any, *, tol: float = 1e-7, solver: Any = None) -> Non
         raise AssertionError(f"measure {name!r}: kind must be 'pid' or 'net', got {kind!r}")
     kw = {"solver": solver} if getattr(inst, "uses_solver", False) else {}
     rng = np.random.default_rng(1)
-    for d in random_distributions((2, 2, 2), 3) + random_distributions((3, 2, 4), 3, seed=2):
+    degenerate = [Distribution(np.ones((1, 1, 1))),
+                  Distribution(np.random.default_rng(5).dirichlet(np.ones(6)).reshape(2, 3, 1))]
+    for k, d in enumerate(random_distributions((2, 2, 2), 3) + random_distributions((3, 2, 4), 3, seed=2) + degenerate):
+        where = f"(on a table of shape {d.shape}, case {k + 1})"
         r = inst.compute(d, **kw)
-        if getattr(r, "measure", None) != name:
-            raise AssertionError(f"measure {name!r}: its results must carry measure={name!r}, got {getattr(r, 'measure', None)!r}")
+        _check_one(name, kind, r, d, tol, where)
+        s = inst.compute(d.swap_sources(), **kw)
+        _check_one(name, kind, s, d.swap_sources(), tol, where + " with the sources swapped")
         if kind == "pid":
-            for atom in ("R", "U1", "U2", "S"):
-                _finite(getattr(r, atom), f"measure {name!r}: atom {atom}")
-            I1, I2, I12 = d.mutual_information(0, 2), d.mutual_information(1, 2), d.mutual_information((0, 1), 2)
-            _approx(r.R + r.U1, I1, tol, "R + U1 = I(X1;Y)")
-            _approx(r.R + r.U2, I2, tol, "R + U2 = I(X2;Y)")
-            _approx(r.R + r.U1 + r.U2 + r.S, I12, tol, "R + U1 + U2 + S = I(X1,X2;Y)")
-            s = inst.compute(d.swap_sources(), **kw)
-            _approx(s.U1, r.U2, tol, "swapping sources swaps U1 and U2")
-            _approx(s.R, r.R, tol, "swapping sources keeps R")
+            _approx(s.U1, r.U2, tol, f"measure {name!r}: swapping sources swaps U1 and U2 {where}")
+            _approx(s.R, r.R, tol, f"measure {name!r}: swapping sources keeps R {where}")
         else:
-            _finite(r.net, f"measure {name!r}: net")
+            _approx(s.net, r.net, tol, f"measure {name!r}: swapping sources keeps the net value {where}")
         perm = tuple(rng.permutation(n) for n in d.shape)
         dp = Distribution(d.p[np.ix_(*perm)])
         rp = inst.compute(dp, **kw)
         for atom in ("R", "U1", "U2", "S", "net"):
             a, b = getattr(r, atom), getattr(rp, atom)
             if (a is None) != (b is None):
-                raise AssertionError(f"relabelling changed whether {atom} is defined")
+                raise AssertionError(f"measure {name!r}: relabelling changed whether {atom} is defined {where}")
             if a is not None:
-                _approx(a, b, tol, f"relabelling invariance of {atom}")
+                _approx(a, b, tol, f"measure {name!r}: relabelling invariance of {atom} {where}")
+    if kind == "pid":
+        for d in copy_distributions():
+            where = f"(second source a copy of the first, shape {d.shape})"
+            r = inst.compute(d, **kw)
+            _check_one(name, kind, r, d, tol, where)
+            _approx_atom(r, "R", d.mutual_information(0, 2), tol,
+                         f"measure {name!r}: self-redundancy R(X1, X1 -> Y) = I(X1;Y) {where}")
+    if gate_values is None:
+        keys = [name, *getattr(inst, "aliases", ())]
+        gate_values = next((GATE_VALUES[k] for k in keys if k in GATE_VALUES), None)
+    if gate_values:
+        gates = gate_distributions()
+        for g, want in gate_values.items():
+            if g not in gates:
+                raise AssertionError(f"gate_values: unknown gate {g!r}; known: {', '.join(gates)}")
+            d = gates[g]
+            r = inst.compute(d, **kw)
+            _check_one(name, kind, r, d, tol, f"(gate {g.upper()})")
+            if kind == "pid":
+                for atom, w in zip(("R", "U1", "U2", "S"), want):
+                    _approx_atom(r, atom, float(w), tol,
+                                 f"measure {name!r}: {atom} of gate {g.upper()} against its published value "
+                                 f"(all four: {tuple(round(float(x), 6) for x in want)}; see pidlab.testing.GATE_VALUES)")
+            else:
+                _approx(float(r.net), float(want), tol,
+                        f"measure {name!r}: gate {g.upper()} against its published net value")
 
 
 def check_solver(solver: Any, *, reference: str = "clarabel", tol: float = 1e-6) -> None:

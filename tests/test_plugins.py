@@ -124,7 +124,9 @@ def test_runtime_registration_appears_everywhere():
         assert cmp["halfway"].R == pytest.approx(0.5)
         infos = {i.name: i for i in pidlab.plugins()}
         assert infos["halfway"].plugin == "halfway-plugin" and not infos["halfway"].builtin
-        pidlab.testing.check_measure(Halfway)
+        # a toy, not a valid PID: with X2 a copy of X1 it gives R = I(X1;Y)/2, and the kit says so
+        with pytest.raises(AssertionError, match="self-redundancy"):
+            pidlab.testing.check_measure(Halfway)
     finally:
         pidlab.reload_plugins()
     assert "halfway" not in pidlab.measures()

@@ -499,3 +499,58 @@ def test_bounds_panel_digits_demo() -> None:
     # A discretizer that cannot handle 32 features: the reason, in the panel.
     panel.discretizer.value = "quantile"
     assert panel.compute() is None and "symbols" in panel.error.value
+
+
+# ============================================================================ long work: errors and interrupts
+def test_bounds_panel_size_guard_shows_in_the_panel_and_the_panel_works_again(gates: list[dict]) -> None:
+    """categorical on the digits gives one symbol per image (~1,200 per half): refused by its guard
+    (ProblemTooLargeError) before any table or program is built, shown in the panel."""
+    panel = BoundsPanel(gate="and")
+    panel.source.value = "digits"
+    panel.discretizer.value = "categorical"
+    assert panel.compute() is None
+    assert "max_symbols=256" in panel.error.value and "pca-kmeans" in panel.error.value
+    assert panel.status.value == "Nothing computed." and panel.progress.bar_style == "danger"
+    assert not panel.compute_button.disabled and panel.compute_button.description == "Bound"
+    panel.source.value = "gate"
+    panel.compute_button.click()  # the button works again
+    and_case = next(g for g in gates if g["name"] == "AND")
+    assert panel.error.value == "" and panel.progress.bar_style == ""
+    assert panel.result.S_lower_redundancy == pytest.approx(and_case["broja"]["S"], abs=TOL)
+
+
+@pytest.mark.parametrize("make", [lambda: ComparePanel(gate="xor"), lambda: CouplingPanel(), lambda: BoundsPanel(gate="xor")])
+def test_interrupt_resets_the_busy_panel(make, monkeypatch: pytest.MonkeyPatch) -> None:
+    panel = make()
+    label = panel.compute_button.description
+    seen: list[tuple[bool, str]] = []
+
+    def interrupted() -> None:  # what Kernel > Interrupt does in the middle of a computation
+        seen.append((panel.compute_button.disabled, panel.compute_button.description))
+        panel.status.value = "Computing …"
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(panel, "_compute", interrupted)
+    try:
+        panel.compute_button.click()  # the button: the interrupt stops in the panel
+    except KeyboardInterrupt:
+        pytest.fail("an interrupt of a button callback escaped the panel")
+    assert seen == [(True, "Computing…")]  # busy while it ran ...
+    assert not panel.compute_button.disabled and panel.compute_button.description == label  # ... not after
+    assert panel.status.value.startswith("Interrupted: nothing computed") and "interrupted" in panel.error.value
+    with pytest.raises(KeyboardInterrupt):  # called from a cell: the cell stops, as asked
+        panel.compute()
+    assert not panel.compute_button.disabled
+    monkeypatch.undo()
+    assert panel.compute() is not None and panel.error.value == ""  # usable again
+
+
+def test_refresh_failure_is_shown_in_the_panel(monkeypatch: pytest.MonkeyPatch) -> None:
+    panel = ComparePanel(gate="xor")
+
+    def broken() -> None:
+        raise RuntimeError("a plugin's description property raised")
+
+    monkeypatch.setattr(panel, "refresh_plugins", broken)
+    panel.refresh_button.click()
+    assert "refreshing the plugin list" in panel.error.value and "RuntimeError" in panel.error.value

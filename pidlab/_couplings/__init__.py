@@ -19,7 +19,7 @@ from pidlab._contracts import Coupling
 from pidlab._couplings._meet import SUM_TOL, meet, meet_entropy
 from pidlab._couplings._result import CouplingResult
 from pidlab._plugins import builtin_classes
-from pidlab.exceptions import ParameterError, ProblemTooLargeError
+from pidlab.exceptions import ParameterError, PidlabError, PluginOutputError, ProblemTooLargeError
 from pidlab.hookspecs import hookimpl
 
 __all__ = [
@@ -90,6 +90,10 @@ def couple(
         An unknown method name.
     ProblemTooLargeError
         ``method="exact"`` on an instance above its size limit.
+    PluginOutputError
+        The method failed unexpectedly, or returned a coupling the host cannot stand behind
+        (marginals missed, negative/NaN cells, a lower bound above its own entropy; see
+        :func:`pidlab._couplings._check.checked_result`).
 
     Examples
     --------
@@ -107,9 +111,20 @@ def couple(
             )
         method = DEFAULT_METHOD
     impl = get_coupling(method)
+    from pidlab._couplings._check import checked_result
+    from pidlab._couplings._meet import check_marginals
+
+    vecs = check_marginals((p, q, *more), tol=tol)  # the host's own copy, to check the answer against
+    name = str(getattr(impl, "name", type(impl).__name__))
     if isinstance(impl, Coupling) or tol != SUM_TOL:
         options["tol"] = tol  # a third-party plugin need not accept tol unless it is asked for
-    return impl.couple(p, q, *more, **options)
+    try:
+        res = impl.couple(p, q, *more, **options)
+    except PidlabError:
+        raise
+    except Exception as exc:
+        raise PluginOutputError(f"coupling {name!r} failed: {type(exc).__name__}: {exc}") from None
+    return checked_result(name, res, vecs, tol)
 
 
 def get_coupling(method: str | Any) -> Any:

@@ -42,7 +42,7 @@ class PanelBase(widgets.VBox):
             (self.status, "pidlab-status"), (self.error, "pidlab-error"),
         ]:
             w.add_class(cls)
-        self.compute_button.on_click(lambda _b: self.compute())
+        self.compute_button.on_click(lambda _b: self._on_click())
 
     # ------------------------------------------------------------------ data source
     def _init_source(self, gate: str, noise: float, more: list[tuple[str, str]]) -> None:
@@ -126,8 +126,16 @@ class PanelBase(widgets.VBox):
         img.layout.display = None
 
     def compute(self) -> Any:
-        """Run the panel's analysis; on failure show the reason in the panel and return None."""
+        """Run the panel's analysis; on failure show the reason in the panel and return None.
+
+        Whatever happens, the panel is usable afterwards: the button is enabled again (``finally``).
+        An error (a :class:`~pidlab.PidlabError` such as ``ProblemTooLargeError``, or a bug in a
+        plugin) is shown in :attr:`error`; an interrupt (Kernel > Interrupt, ``KeyboardInterrupt``)
+        is shown as such and re-raised, so a cell that called this method stops as asked (the
+        Compute button swallows it: the panel already says what happened).
+        """
         self.error.value = ""
+        self.progress.bar_style = ""
         self.compute_button.disabled = True
         self.compute_button.description = "Computing…"
         try:
@@ -142,10 +150,27 @@ class PanelBase(widgets.VBox):
         except Exception as exc:  # a panel reports errors in place; nothing reaches the log
             self.status.value = "Nothing computed."
             self.error.value = error_html(exc)
+            self.progress.bar_style = "danger"
             return None
+        except KeyboardInterrupt:
+            self.status.value = (
+                f"Interrupted: nothing computed. Press <b>{html.escape(self.compute_label)}</b> to run again."
+            )
+            self.error.value = error_html(
+                "interrupted (Kernel > Interrupt) before the computation finished; the panel is ready again"
+            )
+            self.progress.bar_style = "warning"
+            raise
         finally:
             self.compute_button.disabled = False
             self.compute_button.description = self.compute_label
+
+    def _on_click(self) -> None:
+        """The Compute button: like :meth:`compute`, but an interrupt stops here (the panel shows it)."""
+        try:
+            self.compute()
+        except KeyboardInterrupt:
+            pass
 
     def _compute(self) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError

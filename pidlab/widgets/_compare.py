@@ -102,7 +102,7 @@ class ComparePanel(PanelBase):
                 )
             self.solver.value = entry.name
 
-        self.refresh_button.on_click(lambda _b: self.refresh_plugins())
+        self.refresh_button.on_click(lambda _b: self._on_refresh())
 
         self._assemble(
             "pidlab · compare PID measures (bits)",
@@ -146,6 +146,13 @@ class ComparePanel(PanelBase):
         options = [(AUTO_SOLVER, AUTO)] + [(n, n) for n in solvers(available=True)]
         self.solver.options = options
         self.solver.value = current if current in [v for _, v in options] else AUTO
+
+    def _on_refresh(self) -> None:
+        """The refresh button: a failure (a broken plugin) is shown in the panel, not in the log."""
+        try:
+            self.refresh_plugins()
+        except Exception as exc:
+            self.error.value = error_html(exc, "refreshing the plugin list")
 
     def selected_measures(self) -> list[str]:
         """The ticked measures, in registry order."""
