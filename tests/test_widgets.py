@@ -10,6 +10,7 @@ import datetime
 import html
 import json
 import math
+import re
 
 import ipywidgets as widgets  # the pidlab[lab] extra: a missing one must fail, not skip
 import numpy as np
@@ -68,7 +69,7 @@ def test_builds_with_no_arguments_from_the_registry() -> None:
     assert [v for _, v in panel.solver.options] == [AUTO, *pidlab.solvers(available=True)]
     assert panel.solver.value == AUTO and panel.solver.label == AUTO_SOLVER
     assert list(panel.gate.options) == pidlab.examples.names()
-    assert panel.noise.disabled  # only used for the noisy family
+    assert panel.noise.layout.display == "none"  # only used for the noisy family: hidden, not greyed
     assert panel.result is None and panel.chart.layout.display == "none"
     classes = {
         "pidlab-compute": panel.compute_button, "pidlab-status": panel.status, "pidlab-table": panel.table,
@@ -119,7 +120,7 @@ def test_noisy_family_matches_closed_form(noise: float) -> None:
     # Noisy XOR: X1, X2 each independent of Y, I(X1,X2;Y) = 1 - h(noise), all of it synergy.
     panel = ComparePanel(measures=["broja", "imin", "wms"])
     panel.source.value = "noisy"
-    assert not panel.noise.disabled
+    assert panel.noise.layout.display is None and not panel.noise.disabled
     panel.noise.value = noise
     cmp = panel.compute()
     expected = 1.0 - _h(noise)
@@ -485,7 +486,7 @@ def test_bounds_panel_digits_demo() -> None:
     assert len(y1) + len(y2) + len(x1p) == 1797 and x1a.shape[1] == x2b.shape[1] == 32 == x1p.shape[1]
     panel = BoundsPanel()
     panel.source.value = "digits"
-    assert not panel.discretizer.disabled and panel.gate.disabled
+    assert panel.discretizer.layout.display is None and panel.gate.layout.display == "none"
     assert list(panel.discretizer.options) == pidlab.discretizers()
     panel.discretizer.value, panel.n_clusters.value = "kmeans", 4
     b = panel.compute()
@@ -554,3 +555,270 @@ def test_refresh_failure_is_shown_in_the_panel(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(panel, "refresh_plugins", broken)
     panel.refresh_button.click()
     assert "refreshing the plugin list" in panel.error.value and "RuntimeError" in panel.error.value
+
+
+# ============================================================================ what a researcher comparing measures uses
+def _controls(w: widgets.Widget) -> list[widgets.Widget]:
+    """Every widget a user operates, anywhere in the panel's tree."""
+    kinds = (widgets.Button, widgets.FileUpload, widgets.Dropdown, widgets.Checkbox, widgets.FloatSlider,
+             widgets.IntSlider, widgets.Text, widgets.IntText)
+    out = [w] if isinstance(w, kinds) else []
+    for child in getattr(w, "children", ()):
+        out += _controls(child)
+    return out
+
+
+@pytest.mark.parametrize("make", [ComparePanel, BoundsPanel, CouplingPanel, HardnessPanel])
+def test_every_control_has_a_tooltip(make) -> None:
+    panel = make()
+    controls = _controls(panel)
+    assert panel.compute_button in controls and len(controls) >= 5
+    for w in controls:
+        tip = w.tooltip
+        assert isinstance(tip, str) and len(tip) > 8 and tip.lower() not in ("null", "none"), (type(w).__name__, tip)
+    if isinstance(panel, ComparePanel):
+        assert "json" in panel.upload.tooltip.lower()  # the upload button said "null"
+        info = {(i.kind, i.name): i.description for i in pidlab.plugins()}
+        for name, cb in panel.measure_boxes.items():  # the checkbox says what the measure is
+            assert cb.tooltip == info["measure", name] or cb.tooltip.startswith(f"the {name}")
+        solver = pidlab.solvers(available=True)[0]
+        panel.solver.value = solver
+        assert info["solver", solver] in panel.solver.tooltip
+
+
+def test_controls_that_do_not_apply_are_hidden() -> None:
+    panel = ComparePanel()
+    shown = {"gate": (True, False), "noisy": (True, True), "upload": (False, False)}
+    for source, (gate, noise) in shown.items():
+        panel.source.value = source
+        assert (panel.gate.layout.display is None, panel.noise.layout.display is None) == (gate, noise), source
+        assert not panel.noise.disabled and not panel.gate.disabled  # hidden, never a greyed stale value
+    b = BoundsPanel()
+    for source in ("gate", "noisy", "upload", "digits"):
+        b.source.value = source
+        visible = {n for n in ("gate", "noise", "discretizer", "n_clusters", "repair")
+                   if getattr(b, n).layout.display is None}
+        expected = {"gate": {"gate"}, "noisy": {"gate", "noise"}, "upload": {"repair"},
+                    "digits": {"discretizer", "n_clusters"}}[source]
+        assert visible == expected, source
+
+
+def _shows_a_result(panel) -> bool:
+    img = panel.chart
+    return bool(panel.table.value) and img.layout.display is None and bool(panel.export.value) \
+        and bool(panel.code_view.value)
+
+
+def _shows_nothing(panel) -> bool:
+    return (panel.table.value == "" and panel.chart.layout.display == "none" and panel.export.value == ""
+            and panel.code_view.value == "")
+
+
+def _break_compare(p: ComparePanel) -> None:
+    for cb in p.measure_boxes.values():
+        cb.value = False
+
+
+def _break_bounds(p: BoundsPanel) -> None:
+    p.source.value = "upload"  # no file uploaded
+
+
+def _break_coupling(p: CouplingPanel) -> None:
+    p.p.value = "0.5, cat"
+
+
+def _break_hardness(p: HardnessPanel) -> None:
+    p.n_teachers.value, p.n_classes.value, p.kind.value = 1, 1, "unsolvable"
+
+
+@pytest.mark.parametrize(
+    ("make", "break_it"),
+    [(lambda: ComparePanel(gate="and", measures=["imin", "wms"]), _break_compare), (BoundsPanel, _break_bounds),
+     (CouplingPanel, _break_coupling), (lambda: HardnessPanel(n_teachers=2, n_classes=2), _break_hardness)],
+)
+def test_a_failed_compute_clears_the_previous_result(make, break_it) -> None:
+    panel = make()
+    assert panel.compute() is not None and _shows_a_result(panel)
+    break_it(panel)
+    assert panel.compute() is None
+    assert panel.status.value == "Nothing computed." and "Error" in panel.error.value
+    assert _shows_nothing(panel)  # no stale table or chart under "Nothing computed."
+    if isinstance(panel, HardnessPanel):
+        assert panel.graph.layout.display == "none" and panel.last is None
+    with pytest.raises(pidlab.PidlabError, match="no result to export; press"):
+        panel.to_records()
+    with pytest.raises(pidlab.PidlabError, match="no result to export"):
+        panel.code()
+
+
+def test_an_interrupt_clears_the_stale_result_and_the_panel_works_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    panel = ComparePanel(gate="and", measures=["imin"])
+    assert panel.compute() is not None and _shows_a_result(panel)
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(panel, "_compute", interrupted)
+    panel.compute_button.click()
+    assert panel.status.value.startswith("Interrupted: nothing computed") and "interrupted" in panel.error.value
+    assert _shows_nothing(panel) and panel.result is None and panel.progress.bar_style == "warning"
+    monkeypatch.undo()
+    panel.compute_button.click()
+    assert panel.error.value == "" and _shows_a_result(panel)
+    assert panel.result["imin"].R == pytest.approx(0.311278124459, abs=TOL)
+
+
+def _bar_colors(fig) -> dict[str, str]:
+    from matplotlib.colors import to_hex
+
+    return {p.get_gid().split(":")[0]: to_hex(p.get_facecolor()) for ax in fig.axes for p in ax.patches if p.get_gid()}
+
+
+def test_a_measure_keeps_its_colour_whichever_measures_are_ticked(third_party: object) -> None:
+    from pidlab.widgets import measure_color
+
+    names = pidlab.measures()
+    colors = {n: measure_color(n) for n in names}
+    assert len(set(colors.values())) == len(names)  # every registered measure has its own colour
+    xor = pidlab.examples.get("xor")
+    full = _bar_colors(comparison_figure(pidlab.compare(xor, [n for n in names if n != "test-broken"])))
+    assert full == {n: colors[n] for n in names if n != "test-broken"}
+    # Fewer measures, another order: each keeps its colour (it used to be its position among the ticked ones).
+    for subset in (["ci", "imin"], ["wms"], ["test-minmi", "broja"]):
+        assert _bar_colors(comparison_figure(pidlab.compare(xor, subset))) == {n: full[n] for n in subset}
+    panel = ComparePanel(gate="xor", measures=["ci", "test-minmi"])
+    panel.compute()
+    for n in ("ci", "test-minmi"):  # the table's swatches are the chart's colours
+        assert f"data-color='{full[n]}'" in panel.table.value
+    assert all(re.fullmatch(r"#[0-9a-f]{6}", c) for c in colors.values())
+
+
+def test_compare_panel_shows_the_certified_bracket(gates: list[dict]) -> None:
+    and_case = next(c for c in gates if c["name"] == "AND")
+    panel = ComparePanel(gate="and", measures=["broja", "imin"])
+    cmp = panel.compute()
+    assert "certified bracket" in panel.table.value
+    br = cmp["broja"].bracket
+    for atom in ("R", "U1", "U2", "S"):
+        lo, hi = br[atom]
+        # The bracket holds the reference value and is as narrow as the certificate says.
+        assert lo - 1e-9 <= and_case["broja"][atom] <= hi + 1e-9 and hi - lo <= 1e-6
+        assert f"{atom} [{lo:.9f}, {hi:.9f}]" in panel.table.value  # as %pidlab decompose prints it
+    rows = {r["measure"]: r for r in panel.to_records()}
+    assert (rows["broja"]["S_lower"], rows["broja"]["S_upper"]) == br["S"]
+    assert rows["broja"]["certified_gap"] == cmp["broja"].certificate.gap
+    assert rows["imin"]["S_lower"] is None and "<td class='pidlab-bracket'>—</td>" in panel.table.value
+
+
+def test_export_as_dataframe_and_csv(gates: list[dict], tmp_path) -> None:
+    import base64
+    import csv
+    import io
+
+    import pandas as pd
+
+    from pidlab.widgets._compare import RECORD_COLUMNS
+
+    and_case = next(c for c in gates if c["name"] == "AND")
+    panel = ComparePanel(gate="and", measures=["broja", "imin", "wms", "ci"])
+    assert panel.export.value == "" and panel.code_view.value == ""
+    with pytest.raises(pidlab.PidlabError, match="press Compute"):
+        panel.to_dataframe()
+    panel.compute()
+    df = panel.to_dataframe()
+    assert isinstance(df, pd.DataFrame) and tuple(df.columns) == RECORD_COLUMNS
+    assert list(df["measure"]) == ["broja", "imin", "wms", "ci"]
+    by = df.set_index("measure")
+    for m in ("broja", "imin"):
+        for atom in ("R", "U1", "U2", "S"):
+            assert by.loc[m, atom] == pytest.approx(and_case[m][atom], abs=TOL)
+    assert by.loc["wms", "net"] == pytest.approx(and_case["wms"], abs=TOL)
+    assert by.loc["ci", "net"] == pytest.approx(and_case["ci"], abs=TOL) and by.loc["ci", "net_kind"] == "net redundancy"
+    assert pd.isna(by.loc["wms", "R"])  # not defined by a net measure: an empty cell, never 0
+    # CSV: the same rows at full precision, written to a file and offered as a download link.
+    path = tmp_path / "out.csv"
+    text = panel.to_csv(str(path))
+    assert path.read_text(encoding="utf-8") == text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["measure"] for r in rows] == ["broja", "imin", "wms", "ci"]
+    assert float(rows[0]["S"]) == panel.result["broja"].S and rows[2]["R"] == ""  # repr round-trips exactly
+    pd.testing.assert_frame_equal(pd.read_csv(io.StringIO(text)).drop(columns=["error"]),
+                                  df.drop(columns=["error"]), check_dtype=False)
+    href = panel.export.value.split("base64,")[1].split("'")[0]
+    assert base64.b64decode(href).decode("utf-8") == text and "download='pidlab-compare.csv'" in panel.export.value
+    # A failed measure is a row with its message.
+    cmp = pidlab.compare(pidlab.examples.get("and"), ["imin"])
+    from pidlab.widgets._compare import comparison_records
+
+    recs = comparison_records(pidlab.Comparison(cmp.results, "Y", (("x", "boom"),)))
+    assert recs[-1]["measure"] == "x" and recs[-1]["error"] == "boom" and recs[-1]["R"] is None
+
+
+_CHECK_SCRIPT = """
+import contextlib, io, json, sys
+codes = json.loads(sys.stdin.read())
+out = {}
+for key, code in codes.items():
+    ns = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(compile(code, key, "exec"), ns)
+    r = ns.get("result")
+    if key.startswith("compare"):
+        out[key] = {x.measure: [x.R, x.U1, x.U2, x.S, x.net] for x in r.results}
+    elif key.startswith("bounds"):
+        out[key] = [r.R, r.U1, r.U2, r.S_lower_redundancy, r.S_lower_disagreement, r.S_upper]
+    elif key.startswith("coupling"):
+        out[key] = {m: [c.entropy, c.lower_bound] for m, c in r.items()}
+    else:
+        out[key] = [ns["inst"].n_lessons, ns["marginals"].N, ns["schedule"] is not None]
+from pidlab.widgets import measure_color
+out["color"] = measure_color("test-minmi")
+print(json.dumps(out))
+"""
+
+
+def test_show_code_reproduces_the_result_in_a_fresh_interpreter(gates: list[dict]) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from pidlab.widgets import measure_color
+
+    panels = {}
+    p = ComparePanel(measures=["broja", "imin", "wms", "pm"])
+    p.source.value, p.gate.value, p.noise.value = "noisy", "and", 0.13
+    panels["compare-noisy"] = p
+    p = ComparePanel(measures=["imin", "ci"])
+    _upload(p, "s.csv", b"x1,x2,y\na,0,0\na,1,1\nb,0,1\nb,1,0\nb,1,1\n")
+    panels["compare-upload"] = p
+    p = BoundsPanel()
+    p.source.value, p.gate.value, p.noise.value = "noisy", "xor", 0.21
+    panels["bounds-noisy"] = p
+    p = BoundsPanel()
+    tables = pidlab.Marginals.from_joint(pidlab.examples.get("and")).to_dict()
+    tables["p_x1x2"] = [[0.4, 0.2], [0.1, 0.3]]
+    _upload(p, "t.json", json.dumps(tables).encode())
+    p.repair.value = "kl"
+    panels["bounds-upload"] = p
+    panels["coupling"] = CouplingPanel(p="0.5 0.3 0.2", q="0.7, 0.3", methods=["greedy", "exact"])
+    panels["hardness"] = HardnessPanel("random", n_teachers=2, n_classes=2, seed=4)
+    for key, panel in panels.items():
+        assert panel.compute() is not None, (key, panel.error.value)
+        assert html.escape(panel.code()) in panel.code_view.value  # what "show code" shows
+    env = dict(os.environ, PYTHONHASHSEED="123")
+    proc = subprocess.run([sys.executable, "-c", _CHECK_SCRIPT], input=json.dumps({k: v.code() for k, v in panels.items()}),
+                          capture_output=True, text=True, timeout=120, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads(proc.stdout)
+    for key in ("compare-noisy", "compare-upload"):
+        recs = panels[key].to_records()
+        assert got[key] == {r["measure"]: [r["R"], r["U1"], r["U2"], r["S"], r["net"]] for r in recs}, key
+    assert panels["compare-upload"].distribution.labels[0] == ("a", "b")
+    for key in ("bounds-noisy", "bounds-upload"):
+        vals = [r["value"] for r in panels[key].to_records()][:6]
+        assert got[key] == vals, key
+    assert got["coupling"] == {r["method"]: [r["entropy"], r["lower_bound"]] for r in panels["coupling"].to_records()}
+    rec = panels["hardness"].to_records()[0]
+    assert got["hardness"] == [rec["lessons"], rec["N"], rec["solvable"]]
+    # A plugin measure's colour does not depend on the interpreter (no hash randomisation).
+    assert got["color"] == measure_color("test-minmi")

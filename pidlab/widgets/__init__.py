@@ -11,7 +11,12 @@
   into left and right halves and three disjoint data sets), ready for :func:`pidlab.estimate`.
 
 Every panel is an ``ipywidgets.VBox``: display it as the last expression of a cell. Errors show
-as a message inside the panel (CSS class ``pidlab-error``), never as a traceback. The important
+as a message inside the panel (CSS class ``pidlab-error``), never as a traceback; a failed or
+interrupted compute clears the previous table and chart. Every panel exports its last result
+with ``to_records()``, ``to_dataframe()`` (pandas), ``to_csv(path)`` and a download link
+(``pidlab-export``), and ``code()``: Python that reproduces it (also under "show code",
+``pidlab-code``). A measure has one colour everywhere (:func:`measure_color`); controls that do
+not apply to the chosen data are hidden; every control has a tooltip. The important
 widgets carry stable CSS classes (``pidlab-compute``, ``pidlab-status``, ``pidlab-table``,
 ``pidlab-chart``, ...) for styling and browser tests.
 """
@@ -27,7 +32,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from pidlab.widgets._bounds import BoundsPanel, digits_demo
 from pidlab.widgets._charts import comparison_figure
-from pidlab.widgets._common import distribution_from_file
+from pidlab.widgets._common import distribution_from_file, measure_color
 from pidlab.widgets._compare import ComparePanel
 from pidlab.widgets._coupling import CouplingPanel
 from pidlab.widgets._hardness import HardnessPanel
@@ -40,4 +45,5 @@ __all__ = [
     "comparison_figure",
     "digits_demo",
     "distribution_from_file",
+    "measure_color",
 ]

@@ -130,17 +130,22 @@ class BoundsPanel(PanelBase):
     """
 
     compute_label = "Bound"
+    compute_tooltip = "bound the synergy from the three pairwise tables"
+    upload_tooltip = "upload three pairwise tables: JSON with the keys p_x1y, p_x2y, p_x1x2 (Marginals.to_dict)"
+    export_name = "pidlab-bounds.csv"
 
     def __init__(self, gate: str = "and", *, noise: float = 0.1) -> None:
         self.result: Any = None
         self.truth: dict[str, float] | None = None
         self._init_upload(".json", "upload tables (JSON)")
-        self.repair = widgets.Dropdown(options=REPAIRS, value="none", description="repair")
+        self.repair = widgets.Dropdown(options=REPAIRS, value="none", description="repair",
+                                       tooltip="what to do when uploaded tables are not the marginals of one joint")
         names = discretizers()
         self.discretizer = widgets.Dropdown(options=names, value="pca-kmeans" if "pca-kmeans" in names else None,
-                                            description="discretizer", disabled=True)
-        self.n_clusters = widgets.IntSlider(value=10, min=2, max=30, description="clusters", disabled=True,
-                                            continuous_update=False)
+                                            description="discretizer",
+                                            tooltip="how the raw digit halves become discrete symbols")
+        self.n_clusters = widgets.IntSlider(value=10, min=2, max=30, description="clusters",
+                                            continuous_update=False, tooltip="symbols per modality (digits demo)")
         self.estimate_result: Any = None
         self._init_source(gate, noise, [("uploaded tables", "upload"), ("digits demo (raw samples)", "digits")])
         self._init_common()
@@ -159,9 +164,33 @@ class BoundsPanel(PanelBase):
             "pidlab-bounds-panel",
         )
 
-    def _on_source(self, change: dict[str, Any]) -> None:
-        super()._on_source(change)
-        self.discretizer.disabled = self.n_clusters.disabled = change["new"] != "digits"
+    def _sync_controls(self) -> None:
+        """Noise for the noisy gate, discretizer and clusters for the digits, repair for uploads."""
+        super()._sync_controls()
+        self._show_if(self.discretizer, self.source.value == "digits")
+        self._show_if(self.n_clusters, self.source.value == "digits")
+        self._show_if(self.repair, self.source.value == "upload")
+
+    def _forget_result(self) -> None:
+        self.result = self.truth = self.estimate_result = None
+
+    def _code_for(self, repair: Any) -> str:
+        """Python reproducing the current bounds."""
+        if self.source.value == "digits":
+            return (
+                "import pidlab\nfrom pidlab.widgets import digits_demo\n\n"
+                f"est = pidlab.estimate(*digits_demo(), discretizer={self.discretizer.value!r}, "
+                f"n_clusters={int(self.n_clusters.value)!r}, names=('left', 'right', 'digit'))\n"
+                "result = est.bounds\nprint(result.table())\n"
+            )
+        if self.source.value == "gate":
+            load = f"pidlab.Marginals.from_joint(pidlab.examples.get({self.gate.value!r}))"
+        elif self.source.value == "noisy":
+            load = f"pidlab.Marginals.from_joint(pidlab.examples.noisy({self.gate.value!r}, {float(self.noise.value)!r}))"
+        else:
+            load = self._upload_code("read_marginals")
+        return (f"import pidlab\n\nm = {load}\nresult = pidlab.synergy_bounds(m, repair={repair!r})\n"
+                "print(result.table())\n")
 
     def _read_file(self, name: str, content: bytes) -> tuple[Marginals, str]:
         """Three tables from JSON (see :func:`marginals_from_file`)."""
@@ -186,6 +215,7 @@ class BoundsPanel(PanelBase):
 
         self.progress.max, self.progress.value = 2, 0
         est = None
+        repair: Any = False if self.repair.value == "none" else self.repair.value
         if self.source.value == "digits":
             if self.discretizer.value is None:
                 raise InvalidDistributionError("no discretizer is registered; install pidlab with its built-in plugins.")
@@ -197,7 +227,6 @@ class BoundsPanel(PanelBase):
         else:
             m, truth, what = self._inputs()
             self.status.value = f"Bounding synergy on {html.escape(what)} …"
-            repair = False if self.repair.value == "none" else self.repair.value
             try:
                 b = pidlab.synergy_bounds(m, repair=repair)
             except pidlab.InconsistentMarginalsError as exc:
@@ -236,6 +265,9 @@ class BoundsPanel(PanelBase):
             f"<tbody>{body}</tbody></table>{extra}" + (f"<ul class='pidlab-notes'>{notes}</ul>" if notes else "")
         )
         self._show(self.chart, bounds_figure(b, truth))
+        self._publish([{"data": what, "quantity": k, "value": float(v),
+                        "unit": "probability" if "accuracy" in k else "bits"} for k, v in rows],
+                      self._code_for(repair))
         self.progress.value = 2
         self.status.value = (
             f"Bounded synergy on <b>{html.escape(what)}</b>: S in [{b.S_lower:.6f}, {b.S_upper:.6f}] bits"

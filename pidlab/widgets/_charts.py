@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pidlab._results import ATOMS
+from pidlab.widgets._common import measure_color
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -23,7 +24,8 @@ def comparison_figure(cmp: Comparison) -> Figure:
     Left axes: R, U1, U2, S with one bar per full decomposition (BROJA, I_min, ...).
     Right axes: the net measures (WMS = S − R, CI = R − S), each the single quantity it defines,
     never split into atoms. Each bar carries a ``gid`` ``"<measure>:<quantity>"`` so the plotted
-    values can be read back (tests do).
+    values can be read back (tests do). Each measure has its own colour
+    (:func:`~pidlab.widgets.measure_color`), the same whichever measures are drawn.
 
     Examples
     --------
@@ -37,7 +39,7 @@ def comparison_figure(cmp: Comparison) -> Figure:
     full = [r for r in cmp.results if not r.is_net]
     net = [r for r in cmp.results if r.is_net]
     fig = Figure(figsize=(8.0, 3.2), dpi=96, layout="constrained")
-    colors = {r.measure: f"C{i % 10}" for i, r in enumerate(cmp.results)}
+    colors = {r.measure: measure_color(r.measure) for r in cmp.results}
     if full and net:
         ax_full, ax_net = fig.subplots(1, 2, gridspec_kw={"width_ratios": [4, 1 + len(net)]})
     elif full:
@@ -63,7 +65,8 @@ def comparison_figure(cmp: Comparison) -> Figure:
         src = full[0].sources
         ax_full.set_title(f"PID atoms of I({src[0]},{src[1]}; {cmp.target})", fontsize=10)
         ax_full.axhline(0.0, color="0.3", linewidth=0.8)
-        ax_full.legend(fontsize=8, frameon=False)
+        # Beside the bars, not over them (with many measures a legend inside hides bars).
+        ax_full.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     if ax_net is not None:
         for i, r in enumerate(net):
             bar = ax_net.bar(i, r.net, 0.6, color=colors[r.measure])

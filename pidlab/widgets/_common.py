@@ -5,8 +5,14 @@ Only this package imports ipywidgets; matplotlib is imported inside the function
 
 from __future__ import annotations
 
+import base64
+import colorsys
+import csv
+import hashlib
 import html
 import io
+import math
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pidlab import Distribution
@@ -15,7 +21,10 @@ from pidlab.exceptions import InvalidDistributionError, PidlabError
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["distribution_from_file", "error_html", "figure_png", "upload_entries", "PANEL_CSS"]
+__all__ = [
+    "distribution_from_file", "error_html", "figure_png", "upload_entries", "PANEL_CSS", "measure_color",
+    "records_csv", "csv_link_html", "code_html", "swatch_html",
+]
 
 #: A few CSS rules for all panels (scoped to the ``pidlab-*`` classes).
 PANEL_CSS = """
@@ -25,6 +34,11 @@ PANEL_CSS = """
 .pidlab-table table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 .pidlab-table th, .pidlab-table td { padding: 2px 10px; text-align: right; border-bottom: 1px solid #ddd; }
 .pidlab-table th:first-child, .pidlab-table td:first-child { text-align: left; }
+.pidlab-table td { white-space: nowrap; }
+.pidlab-table td.pidlab-bracket { font-size: 85%; line-height: 1.25; }
+.pidlab-comparison { overflow-x: auto; }
+.pidlab-code pre { user-select: text; background: #f6f6f6; padding: 4px 8px; margin: 2px 0; white-space: pre; }
+.pidlab-export a { margin-right: 1em; }
 </style>
 """
 
@@ -87,3 +101,73 @@ def figure_png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight")
     return buf.getvalue()
+
+
+# ---------------------------------------------------------------------------------------- colours
+#: Fixed colours of the built-in measures (matplotlib's tab10, then darker tab20b shades), so
+#: that a measure keeps its colour in every chart whichever measures are ticked.
+_FIXED_COLORS = {
+    "broja": "#1f77b4", "imin": "#ff7f0e", "wms": "#2ca02c", "ci": "#d62728", "ccs": "#9467bd",
+    "dep": "#8c564b", "pm": "#e377c2", "sx": "#bcbd22", "gk": "#17becf", "proj": "#393b79", "mmi": "#7f7f7f",
+}
+
+
+def measure_color(name: str) -> str:
+    """The colour (``#rrggbb``) of a measure in every panel chart and table.
+
+    It depends on the measure's name only, never on which other measures are shown: built-in
+    measures have fixed colours; any other name (a third-party plugin) gets a hue from a hash of
+    its name (deterministic across sessions and machines, unlike Python's ``hash``).
+
+    >>> measure_color("broja"), measure_color("my-measure") == measure_color("my-measure")
+    ('#1f77b4', True)
+    """
+    if name in _FIXED_COLORS:
+        return _FIXED_COLORS[name]
+    h = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:4], "big") / 2**32
+    r, g, b = colorsys.hls_to_rgb(h, 0.42, 0.55)
+    return f"#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}"
+
+
+def swatch_html(name: str) -> str:
+    """A small square in the measure's colour (the legend of the chart, in the table)."""
+    c = measure_color(name)
+    return f"<span class='pidlab-swatch' data-color='{c}' style='color:{c}'>&#9632;</span> "
+
+
+# ---------------------------------------------------------------------------------------- export
+def _cell(v: Any) -> str:
+    """One CSV cell: floats with every digit (``repr`` round-trips), None as an empty cell."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def records_csv(records: Sequence[Mapping[str, Any]]) -> str:
+    """CSV text of a list of flat dicts (columns in first-seen order; floats at full precision)."""
+    columns: list[str] = []
+    for rec in records:
+        columns.extend(k for k in rec if k not in columns)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    for rec in records:
+        w.writerow([_cell(rec.get(c)) for c in columns])
+    return buf.getvalue()
+
+
+def csv_link_html(text: str, filename: str) -> str:
+    """A download link holding ``text`` as a CSV file (a ``data:`` URL; nothing goes through a server)."""
+    data = base64.b64encode(text.encode("utf-8")).decode("ascii")
+    return (f"<a class='pidlab-download' download='{html.escape(filename)}' title='download this result as CSV' "
+            f"href='data:text/csv;charset=utf-8;base64,{data}'>&#11015; download CSV ({html.escape(filename)})</a>")
+
+
+def code_html(code: str) -> str:
+    """A collapsed "show code" block holding Python that reproduces the panel's result."""
+    return ("<details><summary title='Python code that reproduces this result; select and copy it'>show code</summary>"
+            f"<pre>{html.escape(code)}</pre></details>")

@@ -11,12 +11,14 @@ import ipywidgets as widgets
 
 from pidlab import Comparison, Distribution, compare, measures, solvers
 from pidlab._plugins import lookup
-from pidlab.exceptions import PidlabError, SolverError
-from pidlab.widgets._base import PanelBase
+from pidlab._render import fmt_bits
+from pidlab._results import ATOMS
+from pidlab.exceptions import SolverError
+from pidlab.widgets._base import PanelBase, PanelInputError
 from pidlab.widgets._charts import comparison_figure
-from pidlab.widgets._common import distribution_from_file, error_html
+from pidlab.widgets._common import distribution_from_file, error_html, swatch_html
 
-__all__ = ["ComparePanel", "AUTO", "AUTO_SOLVER"]
+__all__ = ["ComparePanel", "AUTO", "AUTO_SOLVER", "PanelInputError", "comparison_panel_html", "comparison_records", "RECORD_COLUMNS"]
 
 #: Label and value of the solver menu entry that lets pidlab choose (``solver=None``). A Dropdown
 #: treats the value None as "nothing selected", so the entry has a string value.
@@ -24,8 +26,67 @@ AUTO_SOLVER = "auto (preferred available)"
 AUTO = "auto"
 
 
-class PanelInputError(PidlabError, ValueError):
-    """The panel's controls do not describe something computable (e.g. no measure chosen)."""
+def _bracket_cell(r: Any) -> str:
+    """The certified bracket of each atom (as ``%pidlab decompose`` shows it), or — without one."""
+    if not r.bracket:
+        return "—"
+    lines = [f"{a} [{r.bracket[a][0]:.9f}, {r.bracket[a][1]:.9f}]" for a in ATOMS if a in r.bracket]
+    return "<br>".join(html.escape(x) for x in lines)
+
+
+def comparison_panel_html(cmp: Comparison) -> str:
+    """The ComparePanel table: atoms, net quantity, certified bracket, solver and status per measure.
+
+    Each measure's name carries a swatch of its chart colour.
+    """
+    head = "".join(f"<th>{h}</th>" for h in
+                   ("measure", "R", "U1", "U2", "S", "net", "certified bracket (bits)", "solver", "status"))
+    rows = []
+    for r in cmp.results:
+        net = "" if r.net is None else f"{r.net:+.6f} ({html.escape(str(r.net_kind))})"
+        cells = [fmt_bits(getattr(r, a)) for a in ATOMS]
+        rows.append(
+            f"<tr class='pidlab-row-{html.escape(r.measure)}'><td>{swatch_html(r.measure)}{html.escape(r.measure)}</td>"
+            + "".join(f"<td>{c}</td>" for c in cells)
+            + f"<td>{net}</td><td class='pidlab-bracket'>{_bracket_cell(r)}</td>"
+            f"<td>{html.escape(r.solver or '')}</td><td>{html.escape(str(r.status) if r.status is not None else '')}</td></tr>"
+        )
+    return (
+        f"<div class='pidlab-comparison'><table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f"<p>bits; target <b>{html.escape(cmp.target)}</b>; — = atom not defined by the measure, or (bracket) "
+        "the measure reports no certified interval</p></div>"
+    )
+
+
+#: The columns of :func:`comparison_records` (and of the panel's CSV export), in order.
+RECORD_COLUMNS = (
+    "data", "target", "measure", *ATOMS, "net", "net_kind", *(f"{a}_{e}" for a in ATOMS for e in ("lower", "upper")),
+    "certified_gap", "solver", "status", "error",
+)
+
+
+def comparison_records(cmp: Comparison, data: str = "") -> list[dict[str, Any]]:
+    """One flat dict per measure (bits): atoms, net, certified bracket per atom, gap, solver, status, error.
+
+    A measure that failed (``compare(..., errors="record")``) is a row with its message in ``error``.
+    """
+    out: list[dict[str, Any]] = []
+    for r in cmp.results:
+        rec: dict[str, Any] = dict.fromkeys(RECORD_COLUMNS)
+        rec.update(data=data, target=cmp.target, measure=r.measure, net=r.net, net_kind=r.net_kind, solver=r.solver,
+                   status=str(r.status) if r.status is not None else None)
+        rec.update({a: getattr(r, a) for a in ATOMS})
+        for a in ATOMS:
+            lohi = (r.bracket or {}).get(a)
+            if lohi:
+                rec[f"{a}_lower"], rec[f"{a}_upper"] = float(lohi[0]), float(lohi[1])
+        rec["certified_gap"] = float(r.certificate.gap) if r.certificate is not None else None
+        out.append(rec)
+    for m, err in cmp.errors:
+        rec = dict.fromkeys(RECORD_COLUMNS)
+        rec.update(data=data, target=cmp.target, measure=m, error=err)
+        out.append(rec)
+    return out
 
 
 class ComparePanel(PanelBase):
@@ -37,8 +98,12 @@ class ComparePanel(PanelBase):
     measure checkboxes and the solver menu are built from the plugin registry, so a measure
     registered by a third-party plugin appears without any change here (press *refresh plugins*
     for one registered after the panel was built). Results are in bits; WMS and CI are drawn as
-    the net quantities they are (S − R and R − S), not as atoms. Errors show as a message in the
-    panel (``.error``), never as a traceback.
+    the net quantities they are (S − R and R − S), not as atoms. The table has a certified
+    bracket column (each atom's interval from the solver's certificate, as ``%pidlab decompose``
+    shows it); each measure keeps one colour (:func:`~pidlab.widgets.measure_color`) whichever
+    measures are ticked. Errors show as a message in the panel (``.error``), never as a
+    traceback. The result exports as :meth:`to_dataframe`, :meth:`to_csv` (and a download link)
+    and as Python code (:meth:`code`, "show code").
 
     Parameters
     ----------
@@ -66,6 +131,10 @@ class ComparePanel(PanelBase):
     (0.311278, 0.188722, 2)
     """
 
+    export_name = "pidlab-compare.csv"
+    upload_tooltip = "upload a distribution: .json (nested list p[x1][x2][y]) or .csv (one sample per row, columns x1,x2,y)"
+    compute_tooltip = "decompose the chosen distribution with every ticked measure"
+
     def __init__(
         self, gate: str = "xor", *, noise: float = 0.1, measures: list[str] | None = None, solver: str | None = None
     ) -> None:
@@ -80,6 +149,7 @@ class ComparePanel(PanelBase):
         self.refresh_button = widgets.Button(description="refresh plugins", icon="refresh",
                                              tooltip="pick up measures and solvers registered since the panel was built")
         self.solver = widgets.Dropdown(description="solver")
+        self.solver.observe(lambda _c: self._solver_tooltip(), names="value")
         self._init_common()
         self.status.value = "Choose a distribution and measures, then press <b>Compute</b>."
         self.table = widgets.HTML("")
@@ -135,7 +205,8 @@ class ComparePanel(PanelBase):
                 ticked = name in self._initial_measures
             else:
                 ticked = True
-            cb = widgets.Checkbox(value=ticked, description=name, indent=False, tooltip=entry.description,
+            cb = widgets.Checkbox(value=ticked, description=name, indent=False,
+                                  tooltip=str(entry.description or f"the {name} measure (no description given)"),
                                   layout=widgets.Layout(width="auto"))
             cb.add_class("pidlab-measure")
             cb.add_class(f"pidlab-measure-{name}")
@@ -146,6 +217,16 @@ class ComparePanel(PanelBase):
         options = [(AUTO_SOLVER, AUTO)] + [(n, n) for n in solvers(available=True)]
         self.solver.options = options
         self.solver.value = current if current in [v for _, v in options] else AUTO
+        self._solver_tooltip()
+
+    def _solver_tooltip(self) -> None:
+        """The solver menu's tooltip describes the chosen solver."""
+        v = self.solver.value
+        if v in (AUTO, None):
+            self.solver.tooltip = ("BROJA solver: pidlab's preferred available one "
+                                   f"({', '.join(solvers(available=True))}); other measures need none")
+        else:
+            self.solver.tooltip = f"BROJA solver: {lookup('solver', v).description}"
 
     def _on_refresh(self) -> None:
         """The refresh button: a failure (a broken plugin) is shown in the panel, not in the log."""
@@ -163,6 +244,25 @@ class ComparePanel(PanelBase):
         """JSON or CSV (see the class docstring and :func:`~pidlab.widgets.distribution_from_file`)."""
         dist = distribution_from_file(name, content)
         return dist, f"|X1|×|X2|×|Y| = {'×'.join(map(str, dist.shape))}"
+
+    def _forget_result(self) -> None:
+        self.result = self.distribution = None
+
+    def _code_for(self, chosen: list[str], solver: str | None) -> str:
+        """Python reproducing the current result with :func:`pidlab.compare`."""
+        if self.source.value == "gate":
+            load = f"pidlab.examples.get({self.gate.value!r})"
+        elif self.source.value == "noisy":
+            load = f"pidlab.examples.noisy({self.gate.value!r}, {float(self.noise.value)!r})"
+        else:
+            load = self._upload_code("read_distribution")
+        solver_arg = "" if solver is None else f", solver={solver!r}"
+        return (
+            "import pidlab\n\n"
+            f"d = {load}\n"
+            f"result = pidlab.compare(d, {chosen!r}{solver_arg}, errors=\"record\")\n"
+            "print(result.table())\n"
+        )
 
     def current_distribution(self) -> tuple[Distribution, str]:
         """The distribution the controls describe, and a short description of it."""
@@ -216,8 +316,9 @@ class ComparePanel(PanelBase):
         if errors:
             self.error.value = "<br>".join(error_html(e, f"measure {m} failed") for m, e in errors)
         notes = "".join(f"<li>{html.escape(r.measure)}: {html.escape(n)}</li>" for r in results for n in r.notes)
-        self.table.value = cmp._repr_html_() + (f"<ul class='pidlab-notes'>{notes}</ul>" if notes else "")
+        self.table.value = comparison_panel_html(cmp) + (f"<ul class='pidlab-notes'>{notes}</ul>" if notes else "")
         self._show(self.chart, comparison_figure(cmp) if results else None)
+        self._publish(comparison_records(cmp, what), self._code_for(chosen, solver))
         # Last, so that a 'Computed' status means the table and chart are already there.
         self.status.value = (
             f"Computed {len(results)} of {len(chosen)} measure(s) on <b>{html.escape(what)}</b> "

@@ -83,17 +83,21 @@ class CouplingPanel(PanelBase):
     """
 
     compute_label = "Couple"
+    compute_tooltip = "couple p and q with every ticked method"
+    export_name = "pidlab-couplings.csv"
 
     def __init__(
         self, p: str = "0.5, 0.25, 0.25", q: str = "0.6, 0.4", *, methods: list[str] | None = None
     ) -> None:
         self.results: dict[str, Any] = {}
-        self.p = widgets.Text(value=p, description="p", layout=widgets.Layout(width="320px"))
-        self.q = widgets.Text(value=q, description="q", layout=widgets.Layout(width="320px"))
+        self.p = widgets.Text(value=p, description="p", layout=widgets.Layout(width="320px"),
+                              tooltip="first marginal: probabilities separated by commas (must sum to 1)")
+        self.q = widgets.Text(value=q, description="q", layout=widgets.Layout(width="320px"),
+                              tooltip="second marginal: probabilities separated by commas (must sum to 1)")
         chosen = None if methods is None else {lookup("coupling", m).name for m in methods}
         self.method_boxes = {
             n: widgets.Checkbox(value=chosen is None or n in chosen, description=n, indent=False,
-                                tooltip=lookup("coupling", n).description, layout=widgets.Layout(width="auto"))
+                                tooltip=str(lookup("coupling", n).description or f"the {n} coupling"), layout=widgets.Layout(width="auto"))
             for n in names("coupling")
         }
         self._init_common()
@@ -113,6 +117,9 @@ class CouplingPanel(PanelBase):
              self.status, self.error, self.table, self.chart],
             "pidlab-coupling-panel",
         )
+
+    def _forget_result(self) -> None:
+        self.results = {}
 
     def _compute(self) -> dict[str, Any]:
         from pidlab import couple
@@ -152,7 +159,17 @@ class CouplingPanel(PanelBase):
                 f"<p>MEC of p and q lies in <b>[{lo:.6f}, {hi:.6f}]</b> bits (best lower bound, best coupling).</p>"
             )
             self._show(self.chart, coupling_figure(list(results.values())))
+            records = [{"method": m, "entropy": r.entropy, "lower_bound": r.lower_bound,
+                        "lower_bound_source": r.lower_bound_source, "gap": r.gap, "exact": bool(r.exact),
+                        "cells": int(r.nnz)} for m, r in results.items()]
+            self._publish(records, (
+                "import pidlab\n\n"
+                f"p = {p!r}\nq = {q!r}\n"
+                f"result = {{m: pidlab.couple(p, q, method=m) for m in {list(results)!r}}}\n"
+                "for m, r in result.items():\n    print(m, r.entropy, r.lower_bound)\n"
+            ))
         else:
+            self._clear_results()
             self.table.value = ""
             self._show(self.chart, None)
         self.status.value = f"Coupled p ({len(p)} atoms) and q ({len(q)} atoms) with {len(results)} of {len(chosen)} method(s)."

@@ -64,16 +64,22 @@ class HardnessPanel(PanelBase):
     """
 
     compute_label = "Generate"
+    compute_tooltip = "draw a random instance, solve it exactly and reduce it"
+    export_name = "pidlab-rtt.csv"
 
     def __init__(self, kind: str = "solvable", *, n_teachers: int = 4, n_classes: int = 3,
                  density: float = 0.6, seed: int = 0) -> None:
         self.last: dict[str, Any] | None = None
-        self.kind = widgets.Dropdown(options=KINDS, value=kind, description="instance")
-        self.n_teachers = widgets.IntSlider(value=n_teachers, min=1, max=8, description="teachers")
-        self.n_classes = widgets.IntSlider(value=n_classes, min=1, max=6, description="classes")
+        self.kind = widgets.Dropdown(options=KINDS, value=kind, description="instance",
+                                     tooltip="which random family of restricted-timetable instances to draw from")
+        self.n_teachers = widgets.IntSlider(value=n_teachers, min=1, max=8, description="teachers",
+                                            tooltip="number of teachers (left side of the graph)")
+        self.n_classes = widgets.IntSlider(value=n_classes, min=1, max=6, description="classes",
+                                           tooltip="number of classes (right side of the graph)")
         self.density = widgets.FloatSlider(value=density, min=0.1, max=1.0, step=0.05, description="density",
-                                           readout_format=".2f")
-        self.seed = widgets.IntText(value=seed, description="seed", layout=widgets.Layout(width="160px"))
+                                           readout_format=".2f", tooltip="probability of each teacher-class lesson")
+        self.seed = widgets.IntText(value=seed, description="seed", layout=widgets.Layout(width="160px"),
+                                    tooltip="random seed: the same seed gives the same instance")
         self._init_common()
         self.status.value = "Choose the size and press <b>Generate</b>."
         self.table = widgets.HTML("")
@@ -89,6 +95,21 @@ class HardnessPanel(PanelBase):
              widgets.HBox([self.compute_button, self.progress]), self.status, self.error,
              widgets.HBox([self.graph, self.table]), self.chart],
             "pidlab-hardness-panel",
+        )
+
+    def _forget_result(self) -> None:
+        self.last = None
+
+    def _code_for(self, n: int, m: int, dens: float, seed: int) -> str:
+        """Python reproducing the current instance, its exact solution and its reduction."""
+        args = f"{n!r}, {m!r}, density={dens!r}, seed={seed!r}"
+        make = {"solvable": f"inst, _planted = rtt.random_solvable({args})",
+                "unsolvable": f"inst = rtt.random_unsolvable({args})"}.get(self.kind.value,
+                                                                          f"inst = rtt.random_instance({args})")
+        return (
+            "from pidlab.hardness import rtt\n\n"
+            f"{make}\nschedule = rtt.solve(inst)\nmarginals = rtt.reduce(inst, exact=True)\n"
+            "print(inst.n_lessons, marginals.N, 'solvable' if schedule is not None else 'unsolvable')\n"
         )
 
     def _compute(self) -> dict[str, Any]:
@@ -130,6 +151,11 @@ class HardnessPanel(PanelBase):
         self.table.value = "<table>" + "".join(
             f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td></tr>" for a, b in rows
         ) + "</table>"
+        record = {"kind": self.kind.value, "teachers": inst.n_teachers, "classes": inst.n_classes,
+                  "density": float(dens), "seed": int(seed), "lessons": inst.n_lessons, "N": int(N),
+                  "forced_hours": " ".join(map(str, inst.forced_hours)), "solvable": solvable,
+                  "H_x1x2_bits": math.log2(N)}
+        self._publish([record], self._code_for(int(n), int(m), float(dens), int(seed)))
         self.progress.value = 3
         self.status.value = (
             f"RTT instance with {inst.n_lessons} lessons: <b>{'solvable' if solvable else 'unsolvable'}</b>."

@@ -5,13 +5,23 @@ Opens notebooks/getting_started.ipynb (copied to a temporary server root), waits
 and idle: the toolbar's idle indicator turns idle before the kernel exists, and a Run All issued
 then silently skips every cell), runs all cells, then
 works the ComparePanel as a user: choose another gate, press Compute, and check that the
-displayed table changed to the reference values and the chart image was re-rendered.
-Screenshots go to shots/ (gitignored; keep them as CI artifacts).
+displayed table changed to the reference values and the chart image was re-rendered. Then what a
+researcher comparing measures does: untick all but two measures (each keeps its colour, in the
+table's swatches and in the chart's pixels), switch to the noisy gate (the noise slider appears;
+it is hidden for a plain gate), download the CSV and open "show code" (the code, run in a fresh
+interpreter, gives the downloaded numbers), and a failed compute (nothing ticked) that clears the
+table and chart. Screenshots go to shots/ (gitignored; keep them as CI artifacts).
 """
 
 from __future__ import annotations
 
+import base64
+import csv
+import io
+import json
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -53,6 +63,131 @@ def _wait_for_panel(page: Any, timeout_s: float = 90.0) -> Any:
         page.wait_for_timeout(250)
     texts = " | ".join(t[:120] for t in outputs.all_inner_texts())
     _fail(page, f"widget did not render within {timeout_s:.0f} s; outputs: {texts[:1500]}")
+
+
+# Which of the given colours the chart PNG draws (>= 40 pixels of exactly that RGB: bar interiors).
+CHART_COLORS_JS = """([img, hexes]) => {
+  const c = document.createElement('canvas');
+  c.width = img.naturalWidth; c.height = img.naturalHeight;
+  const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+  const d = g.getImageData(0, 0, c.width, c.height).data;
+  const want = hexes.map(h => [1, 3, 5].map(i => parseInt(h.slice(i, i + 2), 16)));
+  const counts = want.map(() => 0);
+  for (let i = 0; i < d.length; i += 4)
+    want.forEach((w, k) => { if (d[i] === w[0] && d[i + 1] === w[1] && d[i + 2] === w[2]) counts[k]++; });
+  const out = {}; hexes.forEach((h, k) => { out[h] = counts[k] >= 40; }); return out;
+}"""
+CHECK_CODE = """
+import contextlib, io, json, sys
+ns = {}
+with contextlib.redirect_stdout(io.StringIO()):
+    exec(sys.stdin.read(), ns)
+print(json.dumps({r.measure: [r.R, r.U1, r.U2, r.S, r.net] for r in ns["result"].results}))
+"""
+
+
+def _swatches(panel: Any) -> dict[str, str]:
+    """measure -> colour of its swatch in the table."""
+    out = {}
+    rows = panel.locator(".pidlab-table tr[class^='pidlab-row-']")
+    for i in range(rows.count()):
+        row = rows.nth(i)
+        name = (row.get_attribute("class") or "").removeprefix("pidlab-row-")
+        out[name] = row.locator(".pidlab-swatch").get_attribute("data-color")
+    return out
+
+
+def _chart_ready(page: Any, chart: Any, old_src: str | None) -> None:
+    from playwright.sync_api import expect
+
+    expect(chart).not_to_have_attribute("src", old_src or "", timeout=30_000)
+    expect(chart).to_be_visible()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 200", arg=chart.element_handle(), timeout=30_000)
+
+
+def _researcher_steps(page: Any, panel: Any) -> dict[str, float]:
+    """Colours, hidden noise slider, CSV download, show code, failed compute (see the module docstring)."""
+    from playwright.sync_api import expect
+
+    t: dict[str, float] = {}
+    t0 = time.monotonic()
+    status, table, chart = panel.locator(".pidlab-status"), panel.locator(".pidlab-table"), panel.locator("img.pidlab-chart")
+    # Tooltips: the upload button's used to read "null".
+    upload_title = panel.locator(".pidlab-upload").first.get_attribute("title") or ""
+    assert "json" in upload_title.lower() and upload_title != "null", upload_title
+    # The noise slider does not apply to a plain gate: hidden, not greyed.
+    expect(panel.locator(".pidlab-noise")).to_be_hidden()
+
+    # Every measure has a colour; untick all but imin and ci, compute: both keep theirs.
+    all_colors = _swatches(panel)
+    assert {"broja", "imin", "ci"} <= set(all_colors) and len(set(all_colors.values())) == len(all_colors), all_colors
+    boxes = panel.locator(".pidlab-measures .pidlab-measure")
+    names = [re.search(r"pidlab-measure-(\S+)", boxes.nth(i).get_attribute("class") or "").group(1)
+             for i in range(boxes.count())]
+    for name in names:
+        if name not in ("imin", "ci"):
+            panel.locator(f".pidlab-measure-{name} input").uncheck()
+    old_src = chart.get_attribute("src")
+    panel.locator("button.pidlab-compute").click()
+    expect(status).to_contain_text("Computed 2 of 2 measure(s)", timeout=60_000)
+    _chart_ready(page, chart, old_src)
+    two = _swatches(panel)
+    assert two == {"imin": all_colors["imin"], "ci": all_colors["ci"]}, (two, all_colors)
+    drawn = page.evaluate(CHART_COLORS_JS, [chart.element_handle(), [all_colors[n] for n in ("imin", "ci", "broja")]])
+    assert drawn == {all_colors["imin"]: True, all_colors["ci"]: True, all_colors["broja"]: False}, drawn
+    t["colours"] = time.monotonic() - t0
+
+    # The noisy gate: the slider appears; back to a plain gate, it goes away again.
+    panel.locator(".pidlab-source select").select_option(label="noisy gate")
+    expect(panel.locator(".pidlab-noise")).to_be_visible()
+    panel.locator(".pidlab-gate select").select_option("xor")
+    old_src = chart.get_attribute("src")
+    panel.locator("button.pidlab-compute").click()
+    expect(status).to_contain_text("xor with target noise 0.10", timeout=60_000)
+    _chart_ready(page, chart, old_src)
+    t["noisy"] = time.monotonic() - t0
+
+    # Export: the CSV link (downloaded as a user would) and "show code".
+    link = panel.locator(".pidlab-export a.pidlab-download")
+    expect(link).to_be_visible()
+    with page.expect_download(timeout=30_000) as dl:
+        link.click()
+    downloaded = Path(dl.value.path()).read_text(encoding="utf-8")
+    href = link.get_attribute("href") or ""
+    assert base64.b64decode(href.split("base64,", 1)[1]).decode("utf-8") == downloaded
+    assert dl.value.suggested_filename == "pidlab-compare.csv"
+    rows = {r["measure"]: r for r in csv.DictReader(io.StringIO(downloaded))}
+    assert set(rows) == {"imin", "ci"} and rows["imin"]["data"] == "xor with target noise 0.10"
+    # noisy XOR: all of I(X1,X2;Y) = 1 - h(0.1) = 0.531004 bits is synergy.
+    assert abs(float(rows["imin"]["S"]) - 0.531004406) < 1e-6 and f"{float(rows['imin']['S']):.6f}" in table.inner_text()
+    panel.locator(".pidlab-code summary").click()
+    code_box = panel.locator(".pidlab-code pre")
+    expect(code_box).to_be_visible()
+    code = code_box.inner_text()
+    assert "pidlab.examples.noisy('xor', 0.1)" in code and "['imin', 'ci']" in code, code
+    proc = subprocess.run([sys.executable, "-c", CHECK_CODE], input=code, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    again = json.loads(proc.stdout)
+    for m, r in rows.items():
+        shown = [float(r[k]) if r[k] else None for k in ("R", "U1", "U2", "S", "net")]
+        assert again[m] == shown, (m, again[m], shown)
+    panel.scroll_into_view_if_needed()
+    panel.screenshot(path=str(SHOTS / "lab_panel_export.png"))
+    t["export"] = time.monotonic() - t0
+
+    # A failed compute (nothing ticked) leaves no stale table or chart under "Nothing computed.".
+    for name in ("imin", "ci"):
+        panel.locator(f".pidlab-measure-{name} input").uncheck()
+    panel.locator("button.pidlab-compute").click()
+    expect(status).to_have_text("Nothing computed.", timeout=60_000)
+    expect(panel.locator(".pidlab-error")).to_contain_text("no measure is ticked")
+    expect(chart).to_be_hidden()
+    assert table.inner_text().strip() == "" and not link.is_visible()
+    panel.locator(".pidlab-source select").select_option(label="canonical gate")
+    expect(panel.locator(".pidlab-noise")).to_be_hidden()
+    t["failure"] = time.monotonic() - t0
+    return t
 
 
 def _run_all(page: Any) -> None:
@@ -121,8 +256,10 @@ def test_compare_panel_in_jupyterlab(page: Any, lab_server: Any) -> None:
     panel.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "lab.png"))
     panel.screenshot(path=str(SHOTS / "lab_panel.png"))
+    steps = _researcher_steps(page, panel)
     assert not page.page_errors, f"JavaScript errors in the page: {page.page_errors}"
     print(
         f"\nbrowser phases: open->kernel idle {t_kernel - t0:.1f} s, run all->panel {t_panel - t_kernel:.1f} s, "
-        f"change+compute+asserts {t_done - t_panel:.1f} s"
+        f"change+compute+asserts {t_done - t_panel:.1f} s; researcher steps (cumulative) "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items())
     )
