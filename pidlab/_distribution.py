@@ -109,17 +109,54 @@ def check_pmf(
     return a
 
 
+def _is_missing(v: object) -> bool:
+    """None, a NaN of any numeric type (float, numpy, complex), or a value whose self-comparison
+    has no truth value (``pandas.NA``): a missing value, never a symbol."""
+    if v is None:
+        return True
+    if isinstance(v, (str, bytes, int, tuple, frozenset)):  # the common labels: no NaN inside a scalar
+        return False
+    try:
+        return bool(v != v)
+    except (TypeError, ValueError):
+        return True
+
+
 def _labels_for(n: int, labels: Sequence[Hashable] | None, axis: str) -> tuple[Hashable, ...]:
     if labels is None:
         return tuple(range(n))
+    if isinstance(labels, (str, bytes)) or not isinstance(labels, Iterable):
+        raise InvalidDistributionError(
+            f"the labels for {axis} must be a sequence with one label per symbol, got {type(labels).__name__} "
+            f"{labels!r:.40}; pass e.g. ('a', 'b'), or None for 0..n-1."
+        )
     out = tuple(labels)
     if len(out) != n:
         raise InvalidDistributionError(
             f"{len(out)} labels given for {axis}, whose alphabet has {n} symbols; give one label per symbol."
         )
-    if len(set(out)) != n:
-        raise InvalidDistributionError(f"the labels for {axis} contain duplicates: {out!r}; labels must be distinct.")
+    for v in out:
+        if _unhashable(v):
+            raise InvalidDistributionError(
+                f"the labels for {axis} must be hashable (numbers, strings, tuples), got a {type(v).__name__}; "
+                "convert lists to tuples."
+            )
+        if _is_missing(v):
+            raise InvalidDistributionError(
+                f"the labels for {axis} contain a missing value ({v!r}); give every symbol a real label."
+            )
+    distinct = len(set(out))
+    if distinct != n:
+        raise InvalidDistributionError(f"the labels for {axis} contain duplicates: {out!r:.200}; labels must be distinct.")
     return out
+
+
+def _unhashable(v: object) -> bool:
+    try:
+        hash(v)
+    except TypeError:
+        return True
+    return False
 
 
 class Distribution:
@@ -165,9 +202,13 @@ class Distribution:
         if isinstance(p, Distribution):
             p = p.p
         arr = check_pmf(p, ndim=3, what="the joint distribution p[x1, x2, y]", normalize=normalize)
-        labels = labels or (None, None, None)
-        if len(labels) != 3:
-            raise InvalidDistributionError("labels must be a tuple of three sequences (X1, X2, Y) or None.")
+        if labels is None or (isinstance(labels, (tuple, list)) and not labels):
+            labels = (None, None, None)
+        if not isinstance(labels, (tuple, list, np.ndarray)) or len(labels) != 3:
+            raise InvalidDistributionError(
+                f"labels must be a tuple of three sequences (X1, X2, Y; None for 0..n-1) or None; got "
+                f"{type(labels).__name__} {labels!r:.60}."
+            )
         if isinstance(names, (str, bytes)) or not isinstance(names, (tuple, list)):
             raise InvalidDistributionError(
                 f"names must be a tuple of three distinct strings (sources, then target), e.g. ('X1', 'X2', 'Y'); "
@@ -223,7 +264,14 @@ class Distribution:
         alphabets = []
         for c, name in zip(cols, names):
             for v in c:
-                if v is None or (isinstance(v, float) and np.isnan(v)):
+                if type(v) is int or type(v) is str:  # the common labels, checked fast
+                    continue
+                if _unhashable(v):
+                    raise InvalidDistributionError(
+                        f"samples of {name} must be hashable symbols (numbers, strings, tuples), got a "
+                        f"{type(v).__name__} ({v!r:.40}); convert lists to tuples, or discretise vectors first."
+                    )
+                if _is_missing(v):
                     raise InvalidDistributionError(
                         f"samples of {name} contain a missing value ({v!r}); drop or impute missing samples first."
                     )

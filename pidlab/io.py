@@ -22,18 +22,27 @@ Formats
     ``.csv``
         Samples: one row per sample, a header row naming the columns (matched case-insensitively,
         other columns ignored; ``header=False`` takes them by position). Blank lines are skipped;
-        every other row must have as many cells as the header. A table (:func:`read_table`): rows
-        of numbers, no header.
+        every other row must have as many cells as the header (a row with extra cells is refused,
+        never cut short). A table (:func:`read_table`): rows of numbers, no header.
+
+    JSON is read strictly: ``NaN`` and ``Infinity`` (accepted by Python's json module, not by the
+    JSON standard) are refused, and so is nesting deeper than :data:`MAX_JSON_DEPTH`. Probability
+    tables and vectors must hold finite numbers (and JSON ones numbers, not strings or booleans).
 
 Labels
     A CSV cell is a symbol label, stripped of surrounding spaces. Integers written canonically
     (``7``, ``-2``, ``0``) become ``int``; anything else (``07``, ``+7``, ``-0``, ``1.0``, ``cat``)
     stays a string, so ``07`` and ``7`` are two different symbols, never merged. Non-numeric cells
-    are fine: samples are categorical.
+    are fine: samples are categorical. Missing values are refused, never made a class: an empty
+    cell, a JSON ``null``, and a NaN in any spelling (the text ``nan``, ``NaN``, ``-nan``; a float
+    NaN in a ``.npy`` or JSON file), with the line or sample named. Other markers such as ``NA``
+    or ``null`` written as text are ordinary labels: clean them first if they mean "missing".
+    Text with a NUL byte (a binary or UTF-16 file) is refused.
 
 Errors
     :class:`~pidlab.exceptions.InvalidDistributionError` (a :class:`ValueError`) with a one-line
-    message naming the file, the line (CSV) and the fix.
+    message naming the file, the place (the line of a CSV file, the key, sample or entry of a JSON
+    file, the row of a ``.npy`` file) and the fix; never another exception on any content.
 
 Examples
 --------
@@ -86,14 +95,54 @@ def _err(message: str) -> InvalidDistributionError:
     return InvalidDistributionError(" ".join(str(message).split()))
 
 
+#: Spellings of NaN (those ``float()`` reads as NaN, case-insensitive): a missing value, never a label.
+_NAN_TEXT = frozenset({"nan", "+nan", "-nan"})
+
+
+def _label_problem(v: Any) -> str | None:
+    """Why ``v`` cannot be a symbol label (a missing value or a NUL byte), or None."""
+    if v is None:
+        return "is missing (null)"
+    if isinstance(v, str):
+        if "\x00" in v:
+            return "contains a NUL byte (is this a binary or UTF-16 file?)"
+        if v.strip().lower() in _NAN_TEXT:
+            return "is a missing value (NaN), which pidlab never turns into a class"
+        return None
+    if isinstance(v, (float, np.floating)) and not np.isfinite(v):
+        return "is a missing value (NaN), which pidlab never turns into a class" if np.isnan(v) else "is infinite, not a symbol"
+    if isinstance(v, (list, tuple)):
+        for x in v:
+            why = _label_problem(x)
+            if why:
+                return why
+    return None
+
+
+_LABEL_FIX = "drop or impute the missing samples (or rename the label) first"
+
+
 def parse_label(cell: str) -> Hashable:
     """A CSV cell as a symbol label: an ``int`` when written canonically, else the stripped string.
+
+    Raises
+    ------
+    InvalidDistributionError
+        A NaN spelling (``nan``, ``NaN``, ``-nan``: a missing value, never a class) or a NUL byte.
 
     Examples
     --------
     >>> parse_label(" 7 "), parse_label("07"), parse_label("-0"), parse_label("cat")
     (7, '07', '-0', 'cat')
     """
+    why = _label_problem(cell)
+    if why:
+        raise _err(f"the label {cell[:20]!r} {why}; {_LABEL_FIX}.")
+    return _to_label(cell)
+
+
+def _to_label(cell: str) -> Hashable:
+    """:func:`parse_label` without the checks (the caller made them, naming the line)."""
     v = cell.strip()
     if _INT_RE.match(v):
         try:
@@ -144,13 +193,21 @@ def _suffix(name: str, allowed: Sequence[str], what: str) -> str:
 
 def _text(name: str, content: bytes) -> str:
     try:
-        return content.decode("utf-8-sig")
+        text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = content[: exc.start].count(b"\n") + 1
         raise _err(
             f"{name} line {line}: not UTF-8 text (byte 0x{content[exc.start]:02x} at offset {exc.start}); "
             "save the file as UTF-8."
         ) from None
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        raise _err(
+            f"{name} line {line}: a NUL byte (character {nul - (text.rfind(chr(10), 0, nul) + 1) + 1} of the line); "
+            "text files hold no NUL bytes: is this a binary or UTF-16 file? Save it as UTF-8 text."
+        )
+    return text
 
 
 def _depth(value: Any, limit: int) -> int:
@@ -167,12 +224,28 @@ def _depth(value: Any, limit: int) -> int:
     return best
 
 
-def _json(name: str, content: bytes) -> Any:
+class _JSONConstant(ValueError):
+    """A non-standard JSON constant (NaN, Infinity, -Infinity)."""
+
+
+def _no_constant(token: str) -> Any:
+    raise _JSONConstant(token)
+
+
+def _json(name: str, content: bytes, what: str = "a JSON value such as a nested list of probabilities") -> Any:
     text = _text(name, content)
     if not text.strip():
-        raise _err(f"{name} is empty; it must hold a JSON value such as a nested list of probabilities.")
+        raise _err(f"{name} is empty; it must hold {what}.")
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_no_constant)
+    except _JSONConstant as exc:
+        m = re.search(r"(?<![\w\"])" + re.escape(str(exc)) + r"(?![\w\"])", text)
+        line = text.count("\n", 0, m.start()) + 1 if m else None
+        where = f" line {line}" if line else ""
+        raise _err(
+            f"{name}{where}: {exc} is not valid JSON (the standard has no NaN or infinity); write a finite number, "
+            "or drop the entry (a missing sample is dropped, not written as NaN)."
+        ) from None
     except json.JSONDecodeError as exc:
         raise _err(f"{name} line {exc.lineno}: not valid JSON ({exc.msg} at column {exc.colno}); fix the syntax.") from None
     except RecursionError:
@@ -373,7 +446,11 @@ def _csv_samples(
                 raise _err(
                     f"{name}: line {line} has no value for column {found[k]!r}; fill it in or drop that sample."
                 )
-            out[k].append(parse_label(v))
+            if len(v) <= 4 and v.lower() in _NAN_TEXT:  # (cells are stripped; _text refused NUL bytes)
+                raise _err(
+                    f"{name} line {line}: the value {v!r} of column {found[k]!r} {_label_problem(v)}; {_LABEL_FIX}."
+                )
+            out[k].append(_to_label(v))
     return out, found
 
 
@@ -419,6 +496,9 @@ def _json_samples(name: str, data: Any, columns: tuple[str | int, ...]) -> tuple
         for i, v in enumerate(vals):
             if v is None or v == "":
                 raise _err(f"{name}: sample {i + 1} has no value for column {c!r}; fill it in or drop that sample.")
+            why = _label_problem(v)
+            if why:
+                raise _err(f"{name}: sample {i + 1} of column {c!r} ({json.dumps(v)[:20]}) {why}; {_LABEL_FIX}.")
             try:
                 out[k].append(_hashable(v))
             except TypeError:
@@ -444,7 +524,13 @@ def _npy_samples(name: str, arr: NDArray[Any], columns: tuple[str | int, ...]) -
         )
     if arr.shape[0] == 0:
         raise _err(f"{name} holds no samples (0 rows); give at least one.")
-    return tuple(arr[:, i].tolist() for i in idx)
+    out = tuple(arr[:, i].tolist() for i in idx)
+    for i, col in zip(idx, out):
+        for r, v in enumerate(col):
+            why = _label_problem(v)
+            if why:
+                raise _err(f"{name}: row {r} (0-based), column {i + 1}: the value {v!r} {why}; {_LABEL_FIX}.")
+    return out
 
 
 def _samples(
@@ -504,7 +590,9 @@ def read_samples(
 def _json_table_object(name: str, data: dict[str, Any]) -> tuple[Any, Any, Any]:
     """``(p, labels, names)`` of ``{"p": ..., "labels": ..., "names": ...}`` (validated)."""
     p = data["p"]
-    if not isinstance(p, list):
+    if isinstance(p, list):
+        _json_numbers(name, p, "key 'p', entry ")
+    else:
         raise _err(
             f"{name}: the value of 'p' is a {type(p).__name__}, not a nested list p[x1][x2][y] of probabilities; "
             "write e.g. {\"p\": [[[0.25, 0], [0, 0.25]], [[0, 0.25], [0.25, 0]]]}."
@@ -512,10 +600,13 @@ def _json_table_object(name: str, data: dict[str, Any]) -> tuple[Any, Any, Any]:
     names: Any = ("X1", "X2", "Y")
     if "names" in data:
         names = data["names"]
-        if not (isinstance(names, list) and len(names) == 3 and all(isinstance(n, str) and n for n in names)):
+        if not (
+            isinstance(names, list) and len(names) == 3 and all(isinstance(n, str) and n.strip() and "\x00" not in n for n in names)
+            and len(set(names)) == 3
+        ):
             raise _err(
-                f"{name}: 'names' must be a list of three variable names (sources, then target), got "
-                f"{json.dumps(names)}; write e.g. \"names\": [\"X1\", \"X2\", \"Y\"], or drop the key."
+                f"{name}: key 'names' must be a list of three distinct, non-empty variable names (sources, then target), "
+                f"got {json.dumps(names)[:80]}; write e.g. \"names\": [\"X1\", \"X2\", \"Y\"], or drop the key."
             )
         names = tuple(names)
     labels: Any = None
@@ -523,13 +614,20 @@ def _json_table_object(name: str, data: dict[str, Any]) -> tuple[Any, Any, Any]:
         raw = data["labels"]
         if not (isinstance(raw, list) and len(raw) == 3 and all(v is None or isinstance(v, list) for v in raw)):
             raise _err(
-                f"{name}: 'labels' must be a list of three lists (the symbols of X1, X2 and Y; null for 0..n-1), "
+                f"{name}: key 'labels' must be a list of three lists (the symbols of X1, X2 and Y; null for 0..n-1), "
                 f"got {json.dumps(raw)[:80]}; write e.g. \"labels\": [[\"a\", \"b\"], null, [0, 1]], or drop the key."
             )
+        for axis, v in zip(("X1", "X2", "Y"), raw):
+            for k, x in enumerate(v or ()):
+                why = _label_problem(x)
+                if why:
+                    raise _err(f"{name}: key 'labels', label {k + 1} of {axis} {why}; give every symbol a label.")
         try:
             labels = tuple(None if v is None else tuple(_hashable(x) for x in v) for v in raw)
         except TypeError:
-            raise _err(f"{name}: 'labels' holds an object; labels are numbers, strings or lists.") from None
+            raise _err(
+                f"{name}: key 'labels' holds an object; labels are numbers, strings or lists: replace the object."
+            ) from None
     return p, labels, names
 
 
@@ -612,6 +710,7 @@ def read_distribution(
             return samples(*_json_samples(fname, data, cols))
         elif isinstance(data, list):
             p = data
+            _json_numbers(fname, p, "entry ")
         else:
             raise _err(
                 f"{fname}: the JSON value is a {type(data).__name__}, not a nested list p[x1][x2][y]; write the "
@@ -625,6 +724,33 @@ def read_distribution(
         return Distribution(p, labels=labels, names=names, normalize=normalize)
     except InvalidDistributionError as exc:
         raise _err(f"{fname}: {exc}") from None
+
+
+def _json_numbers(name: str, data: Any, what: str) -> None:
+    """Refuse a leaf of nested JSON lists that is not a number (a string, a bool, null, an object)."""
+    stack: list[tuple[Any, tuple[int, ...]]] = [(data, ())]
+    while stack:
+        v, at = stack.pop()
+        if isinstance(v, list):
+            stack.extend((x, (*at, i)) for i, x in reversed(list(enumerate(v))))
+        elif isinstance(v, bool) or not isinstance(v, (int, float)):
+            where = "".join(f"[{i}]" for i in at)
+            raise _err(
+                f"{name}: {what}{where} is {json.dumps(v)[:30]}, not a number; write the probabilities as numbers "
+                "(no quotes, no true/false/null)."
+            )
+
+
+def _check_finite(name: str, arr: NDArray[np.float64], what: str) -> NDArray[np.float64]:
+    """Refuse NaN and infinite entries of a table read from ``name``, naming the first one."""
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise _err(
+            f"{name}: {what} entry {list(idx) if idx else '(the only one)'} is {arr[idx]}; probabilities are finite "
+            "numbers: fix or remove that entry."
+        )
+    return arr
 
 
 def _csv_table(name: str, content: bytes) -> NDArray[np.float64]:
@@ -642,12 +768,18 @@ def _csv_table(name: str, content: bytes) -> NDArray[np.float64]:
         vals = []
         for k, c in enumerate(cells):
             try:
-                vals.append(float(c))
+                x = float(c)
             except ValueError:
                 what = "is empty" if c == "" else f"is {c[:20]!r}, not a number"
                 raise _err(
                     f"{name} line {line}: cell {k + 1} {what}; a table holds numbers only (no header row)."
                 ) from None
+            if not np.isfinite(x):
+                raise _err(
+                    f"{name} line {line}: cell {k + 1} is {c[:20]!r}, not a finite number; a table holds "
+                    "probabilities: fix or remove that cell."
+                )
+            vals.append(x)
         out.append(vals)
     return np.asarray(out, dtype=float)
 
@@ -698,6 +830,7 @@ def read_table(source: Source, *, ndim: int | None = None, name: str | None = No
             data = data["p"]
         if not isinstance(data, list):
             raise _err(f"{fname}: the table is a {type(data).__name__}, not a nested list of numbers; write e.g. [[0.5, 0], [0, 0.5]].")
+        _json_numbers(fname, data, "entry ")
         try:
             arr = np.array(data, dtype=float)
         except (TypeError, ValueError) as exc:
@@ -706,7 +839,7 @@ def read_table(source: Source, *, ndim: int | None = None, name: str | None = No
             ) from None
     if ndim is not None and arr.ndim != ndim:
         raise _err(f"{fname}: a table with {ndim} dimension(s) is needed, got shape {arr.shape}; check which file this is.")
-    return arr
+    return _check_finite(fname, arr, "table")
 
 
 def read_json(source: Source, *, name: str | None = None) -> Any:
@@ -718,7 +851,7 @@ def read_json(source: Source, *, name: str | None = None) -> Any:
     {'availability': [[1, 2], [3]]}
     """
     fname, content = _load(source, name)
-    return _json(fname, content)
+    return _json(fname, content, "a JSON value")
 
 
 # ----------------------------------------------------------------------------- three pairwise tables
@@ -746,10 +879,14 @@ def read_marginals(source: Source, *, name: str | None = None) -> Any:
             "write the tables p(x1,y), p(x2,y), p(x1,x2) as nested lists under those keys."
         )
     kwargs: dict[str, Any] = {}
-    if data.get("names") is not None:
-        if not isinstance(data["names"], list) or len(data["names"]) != 3:
-            raise _err(f"{fname}: \"names\" must be a list of three strings, e.g. [\"X1\", \"X2\", \"Y\"].")
-        kwargs["names"] = tuple(str(n) for n in data["names"])
+    if "names" in data:
+        nm = data["names"]
+        if not (isinstance(nm, list) and len(nm) == 3 and all(isinstance(n, str) and n.strip() and "\x00" not in n for n in nm)):
+            raise _err(
+                f"{fname}: key 'names' must be a list of three non-empty strings, got {json.dumps(nm)[:80]}; "
+                "write e.g. \"names\": [\"X1\", \"X2\", \"Y\"], or drop the key."
+            )
+        kwargs["names"] = tuple(nm)
     try:
         return Marginals(data["p_x1y"], data["p_x2y"], data["p_x1x2"], **kwargs)
     except InvalidDistributionError as exc:
@@ -775,22 +912,35 @@ def read_vectors(source: Source, *, name: str | None = None) -> tuple[list[float
         data = _json(fname, content)
         if isinstance(data, dict):
             if "p" not in data or "q" not in data:
-                raise _err(f"{fname}: a JSON object needs keys 'p' and 'q' holding the two vectors.")
+                raise _err(
+                    f"{fname}: a JSON object needs keys 'p' and 'q' holding the two vectors (found keys "
+                    f"{sorted(map(str, data))[:10]}); write {{\"p\": [0.6, 0.4], \"q\": [0.5, 0.5]}}."
+                )
             vecs = [data["p"], data["q"]]
         elif isinstance(data, list) and len(data) == 2:
             vecs = list(data)
         else:
-            raise _err(f"{fname}: expected {{\"p\": [...], \"q\": [...]}} or a list of two vectors.")
+            got = f"a list of {len(data)} items" if isinstance(data, list) else f"a {type(data).__name__}"
+            raise _err(
+                f"{fname}: expected {{\"p\": [...], \"q\": [...]}} or a list of two vectors, got {got}; "
+                "write {\"p\": [0.6, 0.4], \"q\": [0.5, 0.5]}."
+            )
         out = []
         for key, v in zip("pq", vecs):
             if not isinstance(v, list) or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
-                raise _err(f"{fname}: vector {key} must be a list of numbers, got {json.dumps(v)[:60]}.")
-            out.append([float(x) for x in v])
+                raise _err(
+                    f"{fname}: vector {key} must be a list of numbers, got {json.dumps(v)[:60]}; write e.g. [0.6, 0.4]."
+                )
+            out.append(_check_finite(fname, np.asarray(v, dtype=float), f"vector {key}").tolist())
         return out[0], out[1]
     if suffix == ".npy":
         arr = _numeric(fname, _npy(fname, content))
         if arr.ndim != 2 or arr.shape[0] != 2:
-            raise _err(f"{fname}: a .npy file of two vectors must have shape (2, n), got {arr.shape}.")
+            raise _err(
+                f"{fname}: a .npy file of two vectors must have shape (2, n), got {arr.shape}; save "
+                "numpy.stack([p, q]), or use .json for vectors of different lengths."
+            )
+        _check_finite(fname, arr, "the (2, n) array's")
         return arr[0].tolist(), arr[1].tolist()
     rows = _csv_rows(fname, content)
     if not rows:
@@ -798,18 +948,36 @@ def read_vectors(source: Source, *, name: str | None = None) -> tuple[list[float
 
     def num(line: int, c: str) -> float:
         try:
-            return float(c)
+            x = float(c)
         except ValueError:
             raise _err(f"{fname} line {line}: {c[:20]!r} is not a number; give probabilities such as 0.6.") from None
+        if not np.isfinite(x):
+            raise _err(f"{fname} line {line}: {c[:20]!r} is not a finite number; give probabilities such as 0.6.")
+        return x
 
     head = [c.lower() for c in rows[0][1]]
     if "p" in head and "q" in head:
+        if head.count("p") > 1 or head.count("q") > 1:
+            raise _err(f"{fname} line {rows[0][0]}: the header names column p or q twice; rename the duplicate.")
         ip, iq = head.index("p"), head.index("q")
         cols: list[list[float]] = [[], []]
+        ended: list[int | None] = [None, None]  # line of the first empty cell of each column
         for line, r in rows[1:]:
+            if len(r) > len(head):
+                raise _err(
+                    f"{fname} line {line}: {len(r)} cells, but the header (line {rows[0][0]}) has {len(head)}; "
+                    "remove the extra cells, or name their column in the header."
+                )
             for k, ix in enumerate((ip, iq)):
                 cell = r[ix] if ix < len(r) else ""
-                if cell:
+                if not cell:
+                    ended[k] = ended[k] or line
+                elif ended[k] is not None:
+                    raise _err(
+                        f"{fname} line {line}: column {'pq'[k]} has a value after an empty cell on line {ended[k]}; "
+                        "only the shorter column may end in empty cells: fill the gap or remove that row."
+                    )
+                else:
                     cols[k].append(num(line, cell))
         return cols[0], cols[1]
     if len(rows) != 2:

@@ -256,3 +256,63 @@ def test_rtt_generate_prints_compact_json(capsys):
     assert len(out.strip().splitlines()) == len(data) + 2  # one line per top-level key
     inst = rtt.RTTInstance.from_dict(data)
     assert inst.n_teachers == 6 and rtt.verify(inst, {tuple(t) for t in data["schedule"]}).ok
+
+
+# ----------------------------------------------------------------------------- issue 13: never a traceback
+@pytest.mark.parametrize(
+    "name, content, parts",
+    [
+        ("nan.csv", b"x1,x2,y\n0,0,0\n1,nan,1\n", ["nan.csv line 3", "column 'x2'", "missing value (NaN)"]),
+        ("nul.csv", b"x1,x2,y\n0,0,0\n1,\x00,1\n", ["nul.csv line 3", "NUL byte"]),
+        ("nan.json", b'[[[0.5, NaN]]]', ["nan.json line 1", "NaN is not valid JSON"]),
+        ("s.json", b'{"p": [[["1"]]]}', ["s.json", "is \"1\", not a number"]),
+    ],
+)
+def test_reader_refusals_are_one_line(tmp_path, capsys, name, content, parts):
+    f = tmp_path / name
+    f.write_bytes(content)
+    assert main(["decompose", "--file", str(f), "--measure", "imin"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("pidlab: error:") and err.count("\n") == 1
+    for p in parts:
+        assert p in err, (p, err)
+
+
+def test_couple_file_with_an_extra_cell_is_refused(tmp_path, capsys):
+    f = tmp_path / "v.csv"
+    f.write_text("p,q\n0.5,0.5\n0.5,0.5,0.2\n")  # before: the 0.2 was silently ignored
+    assert main(["couple", "--file", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "v.csv line 3: 3 cells, but the header (line 1) has 2" in err
+
+
+def test_no_command_is_an_error_line(capsys):
+    assert main([]) == 2
+    captured = capsys.readouterr()
+    assert "COMMAND" in captured.out  # the help
+    assert captured.err == "pidlab: error: no command given; choose one of the commands listed above.\n"
+
+
+def test_unexpected_exception_is_one_line_not_a_traceback(monkeypatch, capsys):
+    import pidlab.cli._cmd_plugins as cmd
+
+    def boom(args):
+        raise TypeError("object of type 'int' has no len()\nsecond line")
+
+    monkeypatch.setattr(cmd, "run", boom)
+    monkeypatch.delenv("PIDLAB_DEBUG", raising=False)
+    assert main(["plugins"]) == 70
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("pidlab: internal error: TypeError: object of type 'int' has no len() second line.")
+    assert "PIDLAB_DEBUG=1" in err
+    monkeypatch.setenv("PIDLAB_DEBUG", "1")
+    with pytest.raises(TypeError):
+        main(["plugins"])
+
+
+@pytest.mark.parametrize("vec", ["0.5,nan", "inf,0", "1e999"])
+def test_couple_vectors_must_be_finite(capsys, vec):
+    assert main(["couple", "--p", vec, "--q", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("pidlab: error: --p ") and "is not a finite number" in err and err.count("\n") == 1

@@ -121,3 +121,36 @@ def test_noisy_family_interpolates():
     assert pidlab.examples.noisy("xor", 0.0) == pidlab.examples.get("xor")
     d = pidlab.examples.noisy("xor", 0.5)  # Y independent of inputs
     assert d.mutual_information(["X1", "X2"], "Y") == pytest.approx(0.0, abs=1e-12)
+
+
+# ----------------------------------------------------------------------------- issue 13: no NaN class, no TypeError
+@pytest.mark.parametrize(
+    "labels, match",
+    [
+        (-496, "labels must be a tuple of three sequences"),  # was: TypeError (int has no len())
+        (3 + 8j, "labels must be a tuple of three sequences"),
+        ("abc", "labels must be a tuple of three sequences"),
+        ((None, None), "labels must be a tuple of three sequences"),
+        ({"a": 1, "b": 2, "c": 3}, "labels must be a tuple of three sequences"),  # was: KeyError
+        ((5, None, None), "the labels for X1 must be a sequence"),
+        ((["a", float("nan")], None, None), "the labels for X1 contain a missing value"),
+        ((None, [np.float32("nan"), 1], None), "the labels for X2 contain a missing value"),
+        ((None, None, [[0], [1]]), "the labels for Y must be hashable"),  # was: TypeError (unhashable list)
+    ],
+)
+def test_bad_labels_are_clear_errors(labels, match):
+    with pytest.raises(InvalidDistributionError, match=match):
+        Distribution(XOR, labels=labels)
+
+
+def test_missing_samples_of_any_type_never_become_a_class():
+    pd = pytest.importorskip("pandas")
+    # np.float32 NaN is not a Python float: before, it became a class of its own
+    for missing in (np.float32("nan"), np.float64("nan"), complex("nan"), pd.NA, pd.NaT):
+        with pytest.raises(InvalidDistributionError, match="samples of X1 contain a missing value"):
+            Distribution.from_samples([0, missing], [0, 1], [0, 1])
+    with pytest.raises(InvalidDistributionError, match="samples of Y must be hashable symbols"):
+        Distribution.from_samples([0, 1], [0, 1], [[0], [1]])  # was: TypeError (unhashable list)
+    # ordinary labels are unaffected (the fast path)
+    d = Distribution.from_samples([0, 1, "a"], ["u", "v", "v"], [1.5, 2, 2])
+    assert d.labels[0] == (0, 1, "a") and d.labels[2] == (1.5, 2)

@@ -200,6 +200,20 @@ BAD = [
     ("sum.json", b"[[[0.5, 0.5], [0.5, 0.5]], [[0, 0], [0, 0]]]", ["sum.json", "sums to 2", "normalize=True"]),
     ("neg.json", b"[[[1.5, -0.5]]]", ["neg.json", "negative"]),
     ("data.txt", b"x1,x2,y\n0,0,0\n", ["data.txt", ".json, .npy or .csv"]),
+    # NUL bytes: never part of a label (a binary or UTF-16 file)
+    ("nul.csv", b"x1,x2,y\n0,0,0\n1,\x00,1\n", ["nul.csv", "line 3", "NUL byte", "UTF-8"]),
+    ("utf16.csv", "x1,x2,y\n0,0,0\n".encode("utf-16-le"), ["utf16.csv", "line 1", "NUL byte", "UTF-16"]),
+    ("nul.json", b'{"x1": [0, "a\\u0000"], "x2": [0, 1], "y": [0, 1]}', ["nul.json", "sample 2", "'x1'", "NUL byte"]),
+    # NaN in any spelling is a missing value, never a class
+    ("nan.csv", b"x1,x2,y\n0,0,0\n1,NaN,1\n", ["nan.csv", "line 3", "column 'x2'", "missing value (NaN)", "impute"]),
+    ("nan2.csv", b"x1,x2,y\n0,0,0\n1,1, -nan \n", ["nan2.csv", "line 3", "column 'y'", "missing value (NaN)"]),
+    ("nan.json", b'{"x1": [0, 1], "x2": [0, "nan"], "y": [0, 1]}', ["nan.json", "sample 2", "'x2'", "NaN"]),
+    ("nanconst.json", b'{"x1": [0, 1],\n "x2": [0, NaN], "y": [0, 1]}', ["nanconst.json", "line 2", "NaN is not valid JSON"]),
+    ("inf.json", b"[[[0.5, Infinity]]]", ["inf.json", "line 1", "Infinity is not valid JSON"]),
+    ("labelnan.json", b'{"p": [[[0.5, 0.5]]], "labels": [null, null, ["a", "nan"]]}',
+     ["labelnan.json", "key 'labels'", "label 2 of Y", "NaN"]),
+    ("dupnames.json", b'{"p": [[[1]]], "names": ["a", "a", "b"]}', ["dupnames.json", "'names'", "distinct"]),
+    ("strnum.json", b'{"p": [[["0.5", 0.5]]]}', ["strnum.json", "key 'p', entry [0][0][0] is \"0.5\", not a number"]),
 ]
 
 
@@ -246,3 +260,99 @@ def test_cell_magic_csv_body_follows_the_same_label_rule() -> None:
     ref = read_distribution(("labels07.csv", SAME_FILES["labels07.csv"]))
     assert cell.labels == ref.labels and cell.labels[0] == (7, "07")
     np.testing.assert_array_equal(cell.p, ref.p)
+
+
+# ----------------------------------------------------------------------------- issue 13: readers never guess
+def test_nan_text_is_refused_consistently_never_a_class() -> None:
+    for text in ("nan", "NaN", "-nan", " +NAN "):
+        with pytest.raises(InvalidDistributionError, match="missing value"):
+            parse_label(text)
+    with pytest.raises(InvalidDistributionError, match="NUL"):
+        parse_label("a\x00")
+    # other text stays a literal label, as documented (only NaN spellings mean "missing")
+    assert [parse_label(s) for s in ("NA", "null", "inf", "nano")] == ["NA", "null", "inf", "nano"]
+    # read_samples (the bounds CLI's reader): CSV, JSON and .npy agree
+    with pytest.raises(InvalidDistributionError, match=r"d.csv line 3: the value 'nan' of column 'y'"):
+        read_samples(("d.csv", b"x1,y\n0,0\n1,nan\n"), ["x1", "y"])
+    with pytest.raises(InvalidDistributionError, match=r"d.npy: row 1 \(0-based\), column 2: the value nan"):
+        read_samples(("d.npy", _npy(np.array([[0.0, 1.0], [1.0, np.nan]]))), ["x1", "y"])
+    with pytest.raises(InvalidDistributionError, match="d.json: sample 1 of column 'y'"):
+        read_samples(("d.json", b'[{"x1": 0, "y": "NaN"}]'), ["x1", "y"])
+
+
+def test_numeric_tables_and_vectors_hold_finite_numbers_only() -> None:
+    with pytest.raises(InvalidDistributionError, match=r"t.csv line 2: cell 2 is 'nan', not a finite number"):
+        read_table(("t.csv", b"0.5,0\n0.5,nan\n"))
+    with pytest.raises(InvalidDistributionError, match=r"t.csv line 1: cell 1 is 'inf'"):
+        read_table(("t.csv", b"inf,0\n"))
+    with pytest.raises(InvalidDistributionError, match=r"t.npy: table entry \[1\] is inf"):
+        read_table(("t.npy", _npy(np.array([0.5, np.inf]))))
+    with pytest.raises(InvalidDistributionError, match=r"t.json: table entry \[0, 1\] is inf"):
+        read_table(("t.json", b"[[0.5, 1e400]]"))  # parsed as infinity by Python's json
+    # strings and booleans are not numbers (numpy would convert "0.5" and true silently)
+    with pytest.raises(InvalidDistributionError, match=r"t.json: entry \[0\]\[1\] is \"0.5\", not a number"):
+        read_table(("t.json", b'[[0.5, "0.5"]]'))
+    with pytest.raises(InvalidDistributionError, match=r"entry \[1\] is true"):
+        read_table(("t.json", b"[0, true]"))
+    with pytest.raises(InvalidDistributionError, match=r"v.csv line 2: 'nan' is not a finite number"):
+        read_vectors(("v.csv", b"p,q\nnan,1\n"))
+    with pytest.raises(InvalidDistributionError, match=r"v.json: vector q entry \[1\] is inf"):
+        read_vectors(("v.json", b'{"p": [1], "q": [0, 1e999]}'))
+    with pytest.raises(InvalidDistributionError, match=r"v.npy: the \(2, n\) array's entry \[0, 1\] is nan"):
+        read_vectors(("v.npy", _npy(np.array([[1.0, np.nan], [0.5, 0.5]]))))
+
+
+def test_vector_csv_refuses_extra_cells_and_gaps() -> None:
+    # before: the extra cell (a third column without a header) was silently ignored
+    with pytest.raises(InvalidDistributionError, match=r"v.csv line 3: 3 cells, but the header \(line 1\) has 2"):
+        read_vectors(("v.csv", b"p,q\n0.5,0.5\n0.5,0.5,0.2\n"))
+    # before: the empty cell was skipped and p read as [0.5, 0.5]
+    with pytest.raises(InvalidDistributionError, match=r"v.csv line 4: column p has a value after an empty cell on line 3"):
+        read_vectors(("v.csv", b"p,q\n0.5,0.5\n,0.25\n0.5,0.25\n"))
+    assert read_vectors(("v.csv", b"p,q\n0.5,0.5\n0.5,0.25\n,0.25\n")) == ([0.5, 0.5], [0.5, 0.25, 0.25])
+    assert read_vectors(("v.csv", b"p,q\n1,0.5\n,0.5\n")) == ([1.0], [0.5, 0.5])
+
+
+def test_corrupt_npy_headers_are_reader_errors() -> None:
+    # a header that is not a Python literal (tokenize.TokenError inside numpy), an unterminated
+    # header (EOFError / ValueError), a bare magic string and an empty file: one line naming the
+    # file and the fix
+    unterminated = b"\x93NUMPY\x01\x00\x20\x00{'descr': '<f8', 'shape': (2,"
+    bad_literal = b"\x93NUMPY\x01\x00\x10\x00{'descr': '<f8\n"
+    for content in (unterminated, bad_literal, b"\x93NUMPY", b""):
+        for reader in (read_distribution, read_table, read_vectors):
+            with pytest.raises(InvalidDistributionError) as ei:
+                reader(("c.npy", content))
+            msg = str(ei.value)
+            assert msg.startswith("c.npy") and "numpy.save" in msg and "\n" not in msg, msg
+
+
+def test_cell_magic_refuses_nan_labels_too() -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "pidlab")
+    from IPython.core.error import UsageError
+
+    with pytest.raises(UsageError, match="the label 'nan' is a missing value"):
+        ip.run_cell_magic("pidlab_df", "x1 x2 y --measure imin --as io_nan", "x1,x2,y\n0,0,0\nnan,1,1\n")
+
+
+@pytest.mark.parametrize("names", ["null", '[null, 1, "y"]', '["a", ""]', "5"])
+def test_marginals_names_must_be_three_strings(names: str) -> None:
+    from pidlab.io import read_marginals
+
+    body = (
+        '{"p_x1y": [[0.5, 0], [0.25, 0.25]], "p_x2y": [[0.5, 0], [0.25, 0.25]], '
+        f'"p_x1x2": [[0.25, 0.25], [0.25, 0.25]], "names": {names}}}'
+    )
+    # before: null was taken as the default and [null, 1, "y"] became the names ('None', '1', 'y')
+    with pytest.raises(InvalidDistributionError, match=r"m.json: key 'names' must be a list of three non-empty strings"):
+        read_marginals(("m.json", body.encode()))
+
+
+def test_read_json_empty_file_does_not_talk_of_probabilities() -> None:
+    # read_json serves other files too (RTT instances, schedules)
+    with pytest.raises(InvalidDistributionError) as ei:
+        read_json(("instance.json", b"  \n"))
+    assert str(ei.value) == "instance.json is empty; it must hold a JSON value."

@@ -4,6 +4,8 @@ Subcommands live in modules ``pidlab/cli/_cmd_<name>.py``; each defines
 ``add_parser(subparsers) -> ArgumentParser`` and ``run(args) -> int``; every option's help states
 its default. Files are read by :mod:`pidlab.io`. Errors on bad input print one line on stderr,
 naming CLI flags (``--normalize``) rather than Python keywords, and exit with code 2, never a traceback.
+An unexpected exception (a bug in pidlab or in a plugin) is also one line, ``pidlab: internal error:
+...``, with exit code 70 (set ``PIDLAB_DEBUG=1`` to see the traceback instead).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib
+import os
 import pkgutil
 import sys
 import warnings
@@ -27,6 +30,7 @@ class ExitCode(IntEnum):
     OK = 0
     FAILED = 1
     USAGE_ERROR = 2
+    INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug, not bad input
     INTERRUPTED = 130
 
 
@@ -78,6 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.OK
     if not getattr(args, "_run", None):
         parser.print_help()
+        print("pidlab: error: no command given; choose one of the commands listed above.", file=sys.stderr)
         return ExitCode.USAGE_ERROR
     try:
         with warnings.catch_warnings():
@@ -90,6 +95,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.USAGE_ERROR
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, not a traceback (PIDLAB_DEBUG=1 re-raises)
+        if os.environ.get("PIDLAB_DEBUG", "").strip() not in ("", "0"):
+            raise
+        text = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+        print(
+            f"pidlab: internal error: {text}. This is a bug in pidlab or a plugin, not in your input; "
+            "please report it with the command line (PIDLAB_DEBUG=1 shows the traceback).",
+            file=sys.stderr,
+        )
+        return ExitCode.INTERNAL_ERROR
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None, *, flags=frozenset()):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
 
 from pidlab.cli._common import FORMAT_HELP, emit
@@ -50,11 +51,17 @@ def _parse_vector(text: str, what: str) -> list[float]:
             f"{what} {text!r} has an empty entry; give comma-separated numbers such as 0.6,0.4."
         )
     try:
-        return [float(s) for s in parts]
+        values = [float(s) for s in parts]
     except ValueError:
         raise InvalidDistributionError(
             f"{what} {text!r} is not a list of numbers; give comma-separated numbers such as 0.6,0.4."
         ) from None
+    for k, (s, v) in enumerate(zip(parts, values)):
+        if not math.isfinite(v):
+            raise InvalidDistributionError(
+                f"{what} {text!r}: entry {k + 1} ({s!r}) is not a finite number; give probabilities such as 0.6,0.4."
+            )
+    return values
 
 
 def load_vectors(path: str) -> tuple[list[float], list[float]]:

@@ -20,7 +20,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
             "Files: F.json holds a nested list p[x1][x2][y] or {\"p\": ..., \"names\": [...], \"labels\": [...]}; "
             "F.npy a 3-D array; F.csv samples, one row per sample, with a header naming the columns x1,x2,y "
             "(case-insensitive; other columns are ignored; blank lines are skipped). CSV cells are symbol "
-            "labels: non-numeric cells are fine, and 07 and 7 are two different symbols."
+            "labels: non-numeric cells are fine, and 07 and 7 are two different symbols; an empty cell or a NaN "
+            "(nan, NaN) is a missing value and is refused, never made a class."
         ),
     )
     src = p.add_mutually_exclusive_group(required=True)
