@@ -407,3 +407,14 @@ def test_third_party_plugin_through_the_registry() -> None:
     finally:
         plugin_manager().unregister(plugin)
     assert "independent-test" not in pidlab.couplings()
+
+
+def test_ragged_marginal_and_bad_tol_are_clear_errors() -> None:
+    """Found by the fuzz campaign: ragged nesting used to escape as numpy's ValueError, and the tol
+    message did not name the function."""
+    with pytest.raises(pidlab.InvalidDistributionError, match="array of numbers"):
+        pidlab.couple([0.5, [0.5]], [1.0])
+    with pytest.raises(pidlab.ParameterError, match="`couple`"):
+        pidlab.couple([1.0], [1.0], tol=-1.0)
+    with pytest.raises(pidlab.ParameterError, match="`meet`"):
+        pidlab.meet([1.0], [1.0], tol=-1.0)

@@ -780,9 +780,6 @@ _settings = settings(
 #: reports XFAIL with the repro); any other failure of that entry point still fails. Delete an
 #: entry once its repro passes.
 KNOWN_ELSEWHERE: dict[str, list[tuple[str, str, str]]] = {
-    "couple": [
-        ("traceback", "inhomogeneous shape", "pidlab.couple([0.5, [0.5]], [1.0]) raises numpy's ValueError (ragged input)"),
-    ],
     "rtt generators": [
         (
             "hang",

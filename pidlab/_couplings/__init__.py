@@ -179,7 +179,7 @@ def mec_lower_bound(*marginals: ArrayLike, tol: float = SUM_TOL, profile: bool |
     from pidlab._couplings._bounds import best_bound, certified_lower_bounds
     from pidlab._couplings._meet import check_marginals
 
-    srt = [np.sort(v[v > 0])[::-1] for v in check_marginals(marginals, tol=tol)]
+    srt = [np.sort(v[v > 0])[::-1] for v in check_marginals(marginals, tol=tol, owner="mec_lower_bound")]
     return best_bound(certified_lower_bounds(srt, profile=profile))
 
 

@@ -13,7 +13,7 @@ __all__ = ["check_marginals", "check_size_limit", "meet", "meet_entropy", "SUM_T
 
 
 def check_marginals(
-    marginals: tuple[ArrayLike, ...], *, tol: float = SUM_TOL, min_count: int = 2
+    marginals: tuple[ArrayLike, ...], *, tol: float = SUM_TOL, min_count: int = 2, owner: str = "couple"
 ) -> list[NDArray[np.float64]]:
     """Validate probability vectors and return them as flat read-only float64 arrays.
 
@@ -23,7 +23,7 @@ def check_marginals(
     """
     if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not (0 <= tol < 1):
         raise ParameterError(
-            f"The `'tol'` parameter must be a number in [0, 1). Got {tol!r} instead."
+            f"The `'tol'` parameter of `{owner}` must be a number in [0, 1). Got {tol!r} instead."
         )
     if len(marginals) < min_count:
         raise InvalidDistributionError(
@@ -33,7 +33,11 @@ def check_marginals(
     out = []
     for i, m in enumerate(marginals):
         what = ("p", "q")[i] if i < 2 else f"marginal {i + 1}"
-        a = check_pmf(m, ndim=None, what=f"{what} (length {np.size(m)})", atol=np.inf).ravel()
+        try:
+            length = f" (length {np.size(m)})"
+        except (ValueError, TypeError):  # ragged nesting: check_pmf names the problem
+            length = ""
+        a = check_pmf(m, ndim=None, what=f"{what}{length}", atol=np.inf).ravel()
         total = float(a.sum())
         if abs(total - 1.0) > tol:
             raise InvalidDistributionError(
@@ -93,7 +97,7 @@ def meet(*marginals: ArrayLike, tol: float = SUM_TOL) -> NDArray[np.float64]:
     >>> meet([0.5, 0.5], [0.9, 0.1], [0.6, 0.2, 0.2]).round(12).tolist()
     [0.5, 0.3, 0.2]
     """
-    vecs = check_marginals(marginals, tol=tol)
+    vecs = check_marginals(marginals, tol=tol, owner="meet")
     z = np.cumsum(_sorted_padded(vecs), axis=1).min(axis=0)
     out = np.diff(z, prepend=0.0)
     # partial sums of non-negative floats are non-decreasing, so out >= 0 exactly
