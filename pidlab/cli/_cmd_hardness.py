@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pidlab.cli._common import FORMAT_HELP, compact_json, emit
-from pidlab.exceptions import InvalidDistributionError
+from pidlab.exceptions import InvalidDistributionError, ParameterError
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -109,6 +109,13 @@ def _load_schedule(path: str) -> list[Any]:
     return [tuple(t) if isinstance(t, list) else t for t in data]
 
 
+def _check_out(out: str) -> None:
+    d = Path(out).parent
+    if not d.is_dir():
+        raise ParameterError(f"--out {out!r}: the directory {str(d)!r} does not exist; create it first or choose "
+                             "another path.")
+
+
 def _write(obj: Any, out: str | None) -> None:
     """Compact JSON (one line per top-level key) to ``out`` or stdout."""
     if out:
@@ -140,6 +147,15 @@ def run(args: argparse.Namespace) -> int:
 
     act = args.rtt_action
     if act == "generate":
+        for flag, v in (("--teachers", args.teachers), ("--classes", args.classes)):
+            if v < 1:
+                raise ParameterError(f"{flag} must be an integer >= 1. Got {v} instead.")
+        if args.seed is not None and args.seed < 0:
+            raise ParameterError(f"--seed must be an integer >= 0. Got {args.seed} instead; e.g. --seed 0.")
+        if args.density is not None and not 0 < args.density <= 1:
+            raise ParameterError(f"--density must be a number in (0, 1]. Got {args.density} instead.")
+        if args.out:  # before generating: an unsolvable instance can take a while to find
+            _check_out(args.out)
         kw = {} if args.density is None else {"density": args.density}
         sched = None
         if args.kind == "solvable":

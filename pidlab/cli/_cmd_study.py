@@ -74,10 +74,10 @@ def run(args: argparse.Namespace) -> int:
     from pidlab.study._runner import import_distributed
 
     fam = _family(args)
-    if args.out and not str(args.out).lower().endswith((".csv", ".json")):
-        from pidlab.study import InvalidStudyError
+    if args.out:  # before computing: a study can take long, and its results would be lost
+        from pidlab.study import StudyResult
 
-        raise InvalidStudyError(f"--out {args.out!r}: use a .csv path (the table) or a .json path (everything).")
+        StudyResult.check_save_path(args.out)
     executor: Any = args.executor
     cluster = client = None
     max_workers = args.workers

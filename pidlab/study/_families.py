@@ -76,6 +76,17 @@ class Family(ABC):
         """Name of the target variable of every item (``"Y"``)."""
         return "Y"
 
+    def max_cells(self) -> int | None:
+        """Cells ``|X1||X2||Y|`` of the family's largest item, for the study's size estimates made
+        before any item is generated; None when unknown (a custom family: override it)."""
+        return None
+
+    def generation_bytes(self, start: int, stop: int) -> float | None:
+        """Memory that ``generate(start, stop)`` needs (None when unknown): by default the float64
+        arrays of the items."""
+        cells = self.max_cells()
+        return None if cells is None else 8.0 * cells * (stop - start)
+
     def to_dict(self) -> dict[str, Any]:
         """The specification as plain Python types (JSON-ready)."""
         return {"family": self.name, "n": len(self)}
@@ -142,6 +153,13 @@ class Dirichlet(Family):
     def __len__(self) -> int:
         return self.n
 
+    def max_cells(self) -> int:
+        return math.prod(self.shape)
+
+    def generation_bytes(self, start: int, stop: int) -> float:
+        """Whole blocks of 1024 items are drawn, one at a time, and the items of the range kept."""
+        return 8.0 * math.prod(self.shape) * (DIRICHLET_BLOCK + (stop - start))
+
     def _block(self, b: int) -> Arr:
         K = math.prod(self.shape)
         rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(b,)))
@@ -193,6 +211,11 @@ class Gates(Family):
     def __len__(self) -> int:
         return len(self.names or ())
 
+    def max_cells(self) -> int:
+        from pidlab import examples
+
+        return max(examples.get(g).p.size for g in (self.names or ()))
+
     def generate(self, start: int, stop: int) -> tuple[list[Arr], list[dict[str, Any]]]:
         from pidlab import examples
 
@@ -233,6 +256,11 @@ class NoisyGates(Family):
 
     def __len__(self) -> int:
         return len(self.names or ()) * len(self.noise)
+
+    def max_cells(self) -> int:
+        from pidlab import examples
+
+        return max(examples.get(g).p.size for g in (self.names or ()))
 
     def generate(self, start: int, stop: int) -> tuple[list[Arr], list[dict[str, Any]]]:
         from pidlab import examples
@@ -283,6 +311,12 @@ class Arrays(Family):
 
     def target(self) -> str:
         return self.target_name
+
+    def max_cells(self) -> int:
+        return max((a.size for a in self.arrays), default=0)
+
+    def generation_bytes(self, start: int, stop: int) -> float:
+        return 8.0 * self.max_cells() * (stop - start)  # copies of the slice (the arrays are already held)
 
     def to_dict(self) -> dict[str, Any]:
         return {"family": self.name, "n": len(self),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import math
+import tempfile
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,14 +41,23 @@ def _py(v: Any) -> Any:
     return v
 
 
+def _stats(v: np.ndarray) -> dict[str, float]:
+    qs = np.quantile(v, [0.05, 0.25, 0.5, 0.75, 0.95])
+    return {"mean": float(v.mean()), "std": float(v.std()), "min": float(v.min()), "q05": float(qs[0]),
+            "q25": float(qs[1]), "median": float(qs[2]), "q75": float(qs[3]), "q95": float(qs[4]),
+            "max": float(v.max())}
+
+
 @dataclass(frozen=True, eq=False)
 class StudySummary(Result):
     """Per-(measure, solver) statistics of a study, in bits.
 
     ``groups`` maps ``"measure"`` (or ``"measure/solver"`` when several BROJA solvers were run)
-    to a mapping with ``n`` (rows), ``n_ok`` (rows without error), ``status`` (counts per status),
-    ``max_gap`` and, for each of R, U1, U2, S, net, the statistics ``mean, std, min, q05, q25,
-    median, q75, q95, max`` over the rows where the quantity is defined (None if none is). The
+    to a mapping with ``n`` (rows), ``n_ok`` (rows without error), ``n_error``, ``status`` (counts
+    per status), ``max_gap`` and, for each of R, U1, U2, S, net, the statistics ``mean, std, min,
+    q05, q25, median, q75, q95, max`` over the rows where the quantity is a number (None if none
+    is), with ``n`` (those rows), ``n_error`` and ``n_nan`` (rows left out: failed, or not a number
+    in a row that did not fail). :meth:`left_out` says it in words; the table prints it. The
     mappings are read-only (:class:`~pidlab._results.FrozenMap`); ``to_dict()`` gives plain
     dicts. A :class:`~pidlab._results.Result`, compared and hashed by identity.
     """
@@ -61,6 +71,26 @@ class StudySummary(Result):
 
     def to_dict(self) -> dict[str, Any]:
         return {"target": self.target, "units": self.units, "groups": thaw(self.groups)}
+
+    def left_out(self) -> list[str]:
+        """One line per group whose statistics leave rows out (rows with status ``"error"``, or a
+        quantity that is not a number in a row that did not fail); empty when every row counts."""
+        out = []
+        for g, d in self.groups.items():
+            parts: dict[tuple[int, int], list[str]] = {}
+            for q in (*ATOM_COLUMNS, "net"):
+                st = d.get(q)
+                if st and (st.get("n_error") or st.get("n_nan")):
+                    parts.setdefault((st["n_error"], st["n_nan"]), []).append(q)
+            for (n_err, n_nan), qs in parts.items():
+                why = []
+                if n_err:
+                    why.append(f"{n_err} with status 'error'")
+                if n_nan:
+                    why.append(f"{n_nan} whose value is not a number")
+                out.append(f"{g}: {', '.join(qs)} over {d['n'] - n_err - n_nan} of {d['n']} rows; "
+                           f"left out: {' and '.join(why)} (kept in the table)")
+        return out
 
     def to_frame(self) -> pd.DataFrame:
         """One row per group, columns ``n, n_ok, <atom>_<stat>, ..., status``."""
@@ -218,10 +248,52 @@ class StudyResult(Result):
                 h.update(np.ascontiguousarray(v).tobytes())
         return h.hexdigest()
 
+    @staticmethod
+    def check_save_path(path: str | Path) -> Path:
+        """Check that :meth:`save` can write ``path`` (a ``.csv`` or ``.json`` file in an existing,
+        writable directory), e.g. before a long study is run; the path as a :class:`~pathlib.Path`.
+
+        Directories are not created: a missing one raises :class:`InvalidStudyError` naming it.
+        """
+        p = Path(path)
+        if p.suffix.lower() not in (".csv", ".json"):
+            raise InvalidStudyError(f"cannot save a study to {p.name!r}: use a .csv (the table) or .json (everything) path.")
+        d = p.parent
+        if not d.is_dir():
+            raise InvalidStudyError(
+                f"cannot save the study to {str(p)!r}: the directory {str(d)!r} "
+                + ("is not a directory" if d.exists() else "does not exist")
+                + "; create it first or choose another path."
+            )
+        if p.is_dir():
+            raise InvalidStudyError(f"cannot save the study to {str(p)!r}: it is a directory; give a file name.")
+        try:  # a real probe: permission bits do not tell for root or read-only file systems
+            with tempfile.NamedTemporaryFile(dir=d, prefix=".pidlab-write-test-"):
+                pass
+            if p.exists():
+                with p.open("a"):
+                    pass
+        except OSError as exc:
+            raise InvalidStudyError(
+                f"cannot save the study to {str(p)!r}: {exc.strerror or exc} (in directory {str(d)!r}); choose a "
+                "writable path."
+            ) from None
+        return p
+
     def save(self, path: str | Path) -> Path:
         """Write the table to ``.csv`` (one row per (distribution, measure); NaN as empty) or the
-        whole result to ``.json`` (:meth:`to_dict`)."""
-        p = Path(path)
+        whole result to ``.json`` (:meth:`to_dict`).
+
+        The directory must exist (it is not created); a missing or unwritable one raises
+        :class:`InvalidStudyError` naming it (see :meth:`check_save_path`).
+        """
+        p = self.check_save_path(path)
+        try:
+            return self._write(p)
+        except OSError as exc:
+            raise InvalidStudyError(f"cannot save the study to {str(p)!r}: {exc.strerror or exc}.") from None
+
+    def _write(self, p: Path) -> Path:
         suffix = p.suffix.lower()
         if suffix == ".json":
             p.write_text(self.to_json(indent=1))
@@ -260,21 +332,22 @@ class StudyResult(Result):
         groups: dict[str, dict[str, Any]] = {}
         status = self.columns["status"]
         for g, mask in self._groups():
-            d: dict[str, Any] = {"n": int(mask.sum()), "n_ok": int(np.sum(mask & (status != "error")))}
+            err = status[mask] == "error"
+            d: dict[str, Any] = {"n": int(mask.sum()), "n_ok": int(np.sum(mask & (status != "error"))),
+                                 "n_error": int(err.sum())}
             d["status"] = dict(sorted(Counter(status[mask].tolist()).items()))
             gaps = self.columns["gap"][mask]
             gaps = gaps[np.isfinite(gaps)]
             d["max_gap"] = float(gaps.max()) if gaps.size else None
             for q in (*ATOM_COLUMNS, "net"):
                 v = self.columns[q][mask]
-                v = v[np.isfinite(v)]
-                if v.size == 0:
+                fin = np.isfinite(v)
+                if not fin.any():  # not defined by this measure (or every row failed: see status)
                     d[q] = None
                     continue
-                qs = np.quantile(v, [0.05, 0.25, 0.5, 0.75, 0.95])
-                d[q] = {"mean": float(v.mean()), "std": float(v.std()), "min": float(v.min()),
-                        "q05": float(qs[0]), "q25": float(qs[1]), "median": float(qs[2]), "q75": float(qs[3]),
-                        "q95": float(qs[4]), "max": float(v.max())}
+                # the statistics cover the rows with a number; the others are counted, never averaged in
+                d[q] = {**_stats(v[fin]), "n": int(fin.sum()), "n_error": int(np.sum(~fin & err)),
+                        "n_nan": int(np.sum(~fin & ~err))}
             groups[g] = d
         return StudySummary(self.target, groups, self.units)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from pidlab._limits import check_memory, check_work
 from pidlab.exceptions import PidlabError, SolverError, UnknownNameError
 from pidlab.study._families import Family, InvalidStudyError, MissingDependencyError, from_arrays
 from pidlab.study._result import FLOAT_COLUMNS, TAIL_COLUMNS, StudyResult
@@ -201,10 +202,15 @@ def _is_dask_client(obj: Any) -> bool:
 
 
 class _Backend:
+    """Runs tasks (taken lazily from an iterator) and returns their chunks in task order."""
+
     description = "local"
     workers = 1
+    #: Tasks the executor holds at once on this machine (memory estimate of a study).
+    concurrent = 1
 
-    def map(self, tasks: list[_Task], progress: Callable[[int, int], None] | None, total: int) -> list[Any]:
+    def map(self, tasks: Iterable[_Task], n_tasks: int, progress: Callable[[int, int], None] | None,
+            total: int) -> list[Any]:
         out = []
         done = 0
         for t in tasks:
@@ -219,27 +225,39 @@ class _Backend:
 
 
 class _FuturesBackend(_Backend):
-    def __init__(self, pool: Any, owned: bool, description: str, workers: int) -> None:
+    def __init__(self, pool: Any, owned: bool, description: str, workers: int, local: bool = True) -> None:
         self.pool, self.owned, self.description, self.workers = pool, owned, description, workers
+        self.concurrent = workers if local else 1
 
-    def map(self, tasks: list[_Task], progress: Callable[[int, int], None] | None, total: int) -> list[Any]:
-        from concurrent.futures import as_completed
+    def map(self, tasks: Iterable[_Task], n_tasks: int, progress: Callable[[int, int], None] | None,
+            total: int) -> list[Any]:
+        from concurrent.futures import FIRST_COMPLETED, wait
 
-        futs = {self.pool.submit(_run_chunk, t): i for i, t in enumerate(tasks)}
-        out: list[Any] = [None] * len(tasks)
-        done = 0
+        it = iter(tasks)
+        out: list[Any] = [None] * n_tasks
+        inflight: dict[Any, tuple[int, int]] = {}  # future -> (task index, items); at most 2 per worker
+        nxt = done = 0
         try:
-            for f in as_completed(futs):
-                i = futs[f]
-                out[i] = f.result()
-                done += tasks[i].stop - tasks[i].start
-                if progress:
-                    progress(done, total)
+            while True:
+                while len(inflight) < 2 * self.workers:
+                    t = next(it, None)
+                    if t is None:
+                        break
+                    inflight[self.pool.submit(_run_chunk, t)] = (nxt, t.stop - t.start)
+                    nxt += 1
+                if not inflight:
+                    return out
+                finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                for f in finished:
+                    i, size = inflight.pop(f)
+                    out[i] = f.result()
+                    done += size
+                    if progress:
+                        progress(done, total)
         except BaseException:
-            for f in futs:
+            for f in inflight:
                 f.cancel()
             raise
-        return out
 
     def close(self) -> None:
         if self.owned:
@@ -257,22 +275,42 @@ class _DaskBackend(_Backend):
         self.description = f"dask ({client.scheduler.address if getattr(client, 'scheduler', None) else 'client'}, " \
                            f"{self.workers} worker thread(s))"
 
-    def map(self, tasks: list[_Task], progress: Callable[[int, int], None] | None, total: int) -> list[Any]:
+    def map(self, tasks: Iterable[_Task], n_tasks: int, progress: Callable[[int, int], None] | None,
+            total: int) -> list[Any]:
         distributed = import_distributed()
-        futs = self.client.map(_run_chunk, tasks, pure=False)
-        pos = {f.key: i for i, f in enumerate(futs)}
+        it = iter(tasks)
+        out: list[Any] = [None] * n_tasks
+        pos: dict[str, tuple[int, int]] = {}  # future key -> (task index, items); at most 4 per worker thread
+        live: list[Any] = []
+        nxt = done = 0
+
+        def submit() -> Any:
+            nonlocal nxt
+            t = next(it, None)
+            if t is None:
+                return None
+            f = self.client.submit(_run_chunk, t, pure=False)
+            pos[f.key] = (nxt, t.stop - t.start)
+            live.append(f)
+            nxt += 1
+            return f
+
         try:
-            out: list[Any] = [None] * len(tasks)
-            done = 0
-            for f in distributed.as_completed(futs):
-                i = pos[f.key]
+            first = [f for f in (submit() for _ in range(4 * self.workers)) if f is not None]
+            ac = distributed.as_completed(first)
+            for f in ac:
+                i, size = pos.pop(f.key)
                 out[i] = f.result()
-                done += tasks[i].stop - tasks[i].start
+                live.remove(f)
+                done += size
                 if progress:
                     progress(done, total)
+                g = submit()
+                if g is not None:
+                    ac.add(g)
             return out
         except BaseException:
-            self.client.cancel(futs)
+            self.client.cancel(live)
             raise
 
     def close(self) -> None:
@@ -290,7 +328,8 @@ def _backend(executor: Any, scheduler: str | None, max_workers: int | None) -> _
         return _DaskBackend(executor, owned=False)
     if isinstance(executor, Executor):
         _reject_max_workers(max_workers, "an Executor instance")
-        return _FuturesBackend(executor, False, type(executor).__name__, getattr(executor, "_max_workers", 1) or 1)
+        return _FuturesBackend(executor, False, type(executor).__name__, getattr(executor, "_max_workers", 1) or 1,
+                               local=not type(executor).__module__.startswith("distributed"))
     if not isinstance(executor, str):
         raise InvalidStudyError(
             f"`executor` must be one of {', '.join(EXECUTORS)}, a dask.distributed.Client or a "
@@ -478,6 +517,12 @@ def run_study(
         Bad sizes, counts or options; malformed user-supplied distributions.
     MissingDependencyError
         ``executor="dask"`` without dask.distributed installed (``pip install 'pidlab[dask]'``).
+    ProblemTooLargeError
+        Before anything runs: the study's estimated work (rows x a per-row cost growing with the
+        table size) or the memory of its table of results is above pidlab's limits, or one task
+        (its items, their solves, its rows; times the workers of a process pool) would not fit the
+        memory limit. Raise them with :func:`pidlab.limits`. Tasks are made lazily, a few per
+        worker at a time, so a large study never holds its whole task list.
 
     Examples
     --------
@@ -503,16 +548,20 @@ def run_study(
     batched = bool(batch) and solvers is None and any(m == "broja" for m, _ in plan)
     align = block if batched else 1
     n = len(fam)
+    rows_per_item = sum(len(solver_plan) if uses else 1 for _, uses in plan)
+    cells = fam.max_cells()
+    _guard_study(fam, n, rows_per_item, cells)
     backend = _backend(executor, scheduler, max_workers)
     try:
         cs = int(chunk_size) if chunk_size is not None else max(1, min(MAX_CHUNK, math.ceil(n / (4 * backend.workers))
                                                                     if backend.workers > 1 else MAX_CHUNK))
         cs = -(-cs // align) * align
-        tasks = [
-            _Task(fam.shard(s, min(n, s + cs)), s, min(n, s + cs), plan, solver_plan, bool(batch), errors, block)
-            for s in range(0, n, cs)
-        ]
-        chunks = backend.map(tasks, progress, n)
+        _guard_task(fam, min(cs, n), rows_per_item, cells, block if batched else 1, backend.concurrent)
+        n_tasks = -(-n // cs)
+        # tasks are made lazily, as the executor takes them: never the whole list of a huge study
+        tasks = (_Task(fam.shard(s, min(n, s + cs)), s, min(n, s + cs), plan, solver_plan, bool(batch), errors, block)
+                 for s in range(0, n, cs))
+        chunks = backend.map(tasks, n_tasks, progress, n)
         description = backend.description
     finally:
         backend.close()
@@ -526,8 +575,47 @@ def run_study(
         "block": block if batched else None,
     }
     columns = _assemble(chunks, fam)
-    return StudyResult(spec, columns, fam.target(), description, len(tasks), cs, time.perf_counter() - t0,
+    return StudyResult(spec, columns, fam.target(), description, n_tasks, cs, time.perf_counter() - t0,
                        _notes(columns))
+
+
+#: Bytes of one row of the study's table (nine float columns, object columns, the per-chunk copy).
+ROW_BYTES = 512
+#: Elementary operations of one (distribution, measure) row on a table of K cells: a decomposition
+#: costs about a millisecond of Python and solver iterations on a 2x2x2 table (measured 0.7-3 ms).
+ROW_WORK_BASE = 3e5
+ROW_WORK_PER_CELL = 3e4
+#: Working memory of one decomposition, in copies of its float64 table (solver iterates, gradients).
+WORK_COPIES = 32
+
+
+def _what(fam: Family, n: int, cells: int | None) -> str:
+    shape = getattr(fam, "shape", None)
+    size = f"{'x'.join(map(str, shape))} tables" if shape is not None else (
+        f"tables of up to {cells} cells" if cells is not None else "tables")
+    return f"a study of {n} distributions ({fam.name} family, {size})"
+
+
+def _guard_study(fam: Family, n: int, rows_per_item: int, cells: int | None) -> None:
+    """Before any task exists: the whole study's work, and the memory of its table of results."""
+    rows = float(n) * rows_per_item
+    what = _what(fam, n, cells) + f" x {rows_per_item} measure row(s) each"
+    hint = "Use fewer distributions (n), smaller tables or fewer measures"
+    check_work(rows * (ROW_WORK_BASE + ROW_WORK_PER_CELL * (cells or 0)), what, hint=hint)
+    check_memory(rows * ROW_BYTES, what + " (its table of results)", hint=hint)
+
+
+def _guard_task(fam: Family, cs: int, rows_per_item: int, cells: int | None, batch_items: int, concurrent: int) -> None:
+    """Before the first task starts: the memory one task needs (its items, their solves, its rows),
+    times the tasks run at once on this machine."""
+    gen = fam.generation_bytes(0, cs)
+    if gen is None or cells is None:
+        return  # a custom family that does not say its sizes
+    per_task = gen + 8.0 * cells * cs + 8.0 * cells * WORK_COPIES * min(batch_items, cs) + ROW_BYTES * cs * rows_per_item
+    what = (f"{_what(fam, len(fam), cells)}: one task of {cs} distribution(s)"
+            + (f", {concurrent} at once" if concurrent > 1 else ""))
+    check_memory(per_task * concurrent, what,
+                 hint="Use smaller tables, a smaller chunk_size, fewer workers or batch=False")
 
 
 def _assemble(chunks: list[dict[str, np.ndarray]], fam: Family) -> dict[str, np.ndarray]:

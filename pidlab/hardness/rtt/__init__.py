@@ -68,6 +68,7 @@ from __future__ import annotations
 #   _cook           splits, the Cook reduction
 #   _generate       random instances
 #   _draw           draw
+#   _guards         argument checks and size estimates (made before allocating) of the entry points
 from pidlab.hardness.rtt._cook import CookReductionResult, cook_reduction, splits
 from pidlab.hardness.rtt._decide import solve
 from pidlab.hardness.rtt._deterministic import find_deterministic_joint

@@ -6,10 +6,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from pidlab._limits import check_work
 from pidlab._results import Result
 from pidlab.exceptions import ParameterError
 from pidlab.hardness.rtt._decide import solve
 from pidlab.hardness.rtt._deterministic import find_deterministic_joint
+from pidlab.hardness.rtt._guards import PY_STEP, n_splits
 from pidlab.hardness.rtt._instance import RTTInstance, Schedule, _check_instance
 from pidlab.hardness.rtt._reduction import reduce
 from pidlab.hardness.rtt._schedule import joint_to_schedule
@@ -124,9 +126,17 @@ def cook_reduction(
             f"The `'oracle'` parameter of `rtt.cook_reduction` must be 'joint', 'schedule' or a callable "
             f"(instance, split) -> schedule or None. Got {oracle!r} instead."
         )
-    all_splits = list(splits(inst))
-    for k, s in enumerate(all_splits, start=1):
+    total = n_splits(inst.n_lessons, inst.n_classes)
+    # estimate first: one oracle call per split; "joint" builds the dense exact reduction and its binary
+    # program's tables (about 10 interpreted steps a cell), "schedule" a 0/1 program of <= 3 variables a lesson
+    cells = float(inst.n_teachers + 3) * inst.n_classes + 4.0 * (inst.n_teachers + 3 + inst.n_classes)
+    per_call = 1.0 if callable(oracle) else {"joint": 10.0 * cells, "schedule": 60.0 * inst.n_lessons}[name]
+    check_work(PY_STEP * per_call * total,
+               f"rtt.cook_reduction of an instance with {inst.n_lessons} lessons ({total} splits, one "
+               f"{name!r} oracle call each)",
+               hint="Decide the instance directly with rtt.solve, or use a smaller instance")
+    for k, s in enumerate(splits(inst), start=1):  # lazily: the O(L²) splits are never all held
         sched = call(inst, s)
         if sched is not None:
-            return CookReductionResult(True, frozenset(sched), s, k, len(all_splits), name)
-    return CookReductionResult(False, None, None, len(all_splits), len(all_splits), name)
+            return CookReductionResult(True, frozenset(sched), s, k, total, name)
+    return CookReductionResult(False, None, None, total, total, name)

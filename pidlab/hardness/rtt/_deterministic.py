@@ -9,7 +9,25 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from pidlab.exceptions import InvalidDistributionError, SolverError
+from pidlab._limits import check_memory, max_work
+from pidlab.exceptions import InvalidDistributionError, ProblemTooLargeError, SolverError
+from pidlab.hardness.rtt._decide import SECONDS_PER_OP
+from pidlab.hardness.rtt._guards import BOXED_CELL_BYTES, guard_cells
+
+
+def _guard_tables(raw: list[Any]) -> None:
+    """Before converting three tables to Python objects: refuse what would not fit the memory limit."""
+    if len(raw) != 3:
+        return  # the caller says what is wrong
+    cells = 0.0
+    for t in raw:
+        shape = getattr(t, "shape", None)
+        if shape is None:
+            return  # nested lists: already Python objects, converted as they are
+        cells += float(math.prod(shape))
+    # object conversion (a boxed number a cell), Fractions and integer copies on the exact path
+    guard_cells(2.0 * cells, BOXED_CELL_BYTES / 2.0, f"rtt.find_deterministic_joint of tables with {cells:.3g} cells",
+                "Use smaller alphabets")
 
 
 def find_deterministic_joint(marginals: Any, *, atol: float = 1e-9) -> NDArray[Any] | None:
@@ -32,15 +50,26 @@ def find_deterministic_joint(marginals: Any, *, atol: float = 1e-9) -> NDArray[A
     -------
     ndarray, shape (|X1|, |X2|, |Y|), or None
         The joint (``Fraction`` entries for exact input, float otherwise), or None if none exists.
+
+    Raises
+    ------
+    ProblemTooLargeError
+        The tables or the program would not fit pidlab's memory or work limit (estimated before
+        they are built), or HiGHS reaches the time that the work limit allows (1e12 operations:
+        an hour); raise them with :func:`pidlab.limits`.
     """
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix
 
     if all(hasattr(marginals, a) for a in ("p_x1y", "p_x2y", "p_x1x2")):
-        tabs = [np.asarray(getattr(marginals, a), dtype=object) for a in ("p_x1y", "p_x2y", "p_x1x2")]
+        raw = [getattr(marginals, a) for a in ("p_x1y", "p_x2y", "p_x1x2")]
+        _guard_tables(raw)
+        tabs = [np.asarray(t, dtype=object) for t in raw]
     else:
         try:
-            tabs = [np.asarray(t, dtype=object) for t in marginals]
+            raw = list(marginals)
+            _guard_tables(raw)
+            tabs = [np.asarray(t, dtype=object) for t in raw]
         except TypeError:
             raise InvalidDistributionError(
                 "marginals must be an ExactMarginals, a pidlab.Marginals or a triple (p_x1y, p_x2y, p_x1x2)."
@@ -73,6 +102,14 @@ def find_deterministic_joint(marginals: Any, *, atol: float = 1e-9) -> NDArray[A
     if not (close(A.sum(1), C.sum(1)) and close(B.sum(1), C.sum(0)) and close(A.sum(0), B.sum(0))):
         return None
     pos = (lambda t: t > 0) if exact else (lambda t: t > atol)
+    # estimate first: the binary program has one variable per admissible (x1, x2, y), counted here by
+    # vectorised products before any Python list is built (about 0.5 KiB and 10 interpreted steps each)
+    pa, pb, pc = (pos(t).astype(np.float64) for t in (A, B, C))
+    n_var = float(np.einsum("iy,ij,jy->", pa, pc, pb, optimize=True))
+    guard_cells(10.0 * n_var, 50.0, f"rtt.find_deterministic_joint of {n1} x {n2} x {ny} tables ({n_var:.3g} "
+                "binary variables)", "Use smaller alphabets or sparser marginals")
+    check_memory(8.0 * n1 * n2 * ny, f"rtt.find_deterministic_joint of {n1} x {n2} x {ny} tables (the joint)",
+                 hint="Use smaller alphabets")
     var = [(x1, x2, y) for x1, x2 in zip(*np.nonzero(pos(C))) for y in range(ny) if pos(A[x1, y]) and pos(B[x2, y])]
     pairs = {(x1, x2) for x1, x2 in zip(*np.nonzero(pos(C)))}
     if {(x1, x2) for x1, x2, _ in var} != pairs:
@@ -105,9 +142,17 @@ def find_deterministic_joint(marginals: Any, *, atol: float = 1e-9) -> NDArray[A
         constraints=LinearConstraint(M, bnd - tol, bnd + tol),
         integrality=np.ones(len(var)),
         bounds=Bounds(0, 1),
+        options={"time_limit": max(1.0, max_work() * SECONDS_PER_OP)},
     )
     if res.status == 2:
         return None
+    if res.status == 1:
+        raise ProblemTooLargeError(
+            f"rtt.find_deterministic_joint stopped at HiGHS's time limit of {max(1.0, max_work() * SECONDS_PER_OP):.3g} s "
+            f"(pidlab's work limit of {max_work():.2g} elementary operations) on a binary program of {len(var)} "
+            "variables, without an answer. Raise the limit: `with pidlab.limits(max_work=1e14): ...` or "
+            "PIDLAB_MAX_WORK=1e14."
+        )
     if res.status != 0 or res.x is None:
         raise SolverError(f"HiGHS (scipy.optimize.milp) failed on the deterministic-joint program: {res.message}")
     if exact:

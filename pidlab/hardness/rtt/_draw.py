@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 
 import networkx as nx
 
+from pidlab._limits import check_memory
 from pidlab.exceptions import SolverError
+from pidlab.hardness.rtt._guards import GRAPH_ITEM_BYTES
 from pidlab.hardness.rtt._instance import HOUR_COLORS, HOURS, RTTInstance, _check_instance
 from pidlab.hardness.rtt._schedule import _check_schedule
 
@@ -30,6 +32,12 @@ def draw(
     matplotlib.axes.Axes
     """
     inst = _check_instance(instance)
+    # estimate first: a patch or line per node and edge, and (own figure) its raster, 0.7 inch a row
+    rows = max(inst.n_teachers, inst.n_classes)
+    raster = 4.0 * 3 * (5 * 100) * ((0.7 * rows + 1.5) * 100) if ax is None else 0.0
+    check_memory(4.0 * GRAPH_ITEM_BYTES * (inst.n_teachers + inst.n_classes + inst.n_lessons) + raster,
+                 f"rtt.draw of an instance with {inst.n_teachers} teachers and {inst.n_classes} classes",
+                 hint="A drawing is readable up to a few dozen teachers; draw a sub-instance")
     try:
         import matplotlib.pyplot as plt
         from matplotlib.lines import Line2D

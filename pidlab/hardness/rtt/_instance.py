@@ -12,8 +12,10 @@ import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 
+from pidlab._limits import check_memory
 from pidlab._results import Result
 from pidlab.exceptions import PidlabError
+from pidlab.hardness.rtt._guards import guard_instance
 
 #: The three hours of RTT.
 HOURS: tuple[int, int, int] = (1, 2, 3)
@@ -143,6 +145,7 @@ class RTTInstance(Result):
 
     def __init__(self, availability: Sequence[Iterable[int]], requirements: Any) -> None:
         avail = _check_availability(availability)
+        _guard_build(len(avail), requirements)
         req = _check_requirements(requirements, len(avail))
         for i, (T, row) in enumerate(zip(avail, req)):
             if len(T) != int(row.sum()):
@@ -222,7 +225,14 @@ class RTTInstance(Result):
 
     # -- conversions
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready ``{"availability": [[...], ...], "requirements": [[...], ...]}``."""
+        """JSON-ready ``{"availability": [[...], ...], "requirements": [[...], ...]}``.
+
+        The requirement matrix becomes n lists of m ints; above pidlab's memory limit this raises
+        :class:`~pidlab.exceptions.ProblemTooLargeError` before building them.
+        """
+        check_memory(16.0 * self.n_teachers * self.n_classes + 200.0 * self.n_teachers,
+                     f"RTTInstance.to_dict of a {self.n_teachers} x {self.n_classes} instance",
+                     hint="Store the instance with numpy (instance.requirements) instead of as nested lists")
         return {
             "availability": [sorted(T) for T in self._availability],
             "requirements": self._requirements.tolist(),
@@ -259,6 +269,20 @@ class RTTInstance(Result):
         from pidlab._render import rtt_instance_html
 
         return rtt_instance_html(self)
+
+
+def _guard_build(n: int, requirements: Any) -> None:
+    """Refuse, before any copy, an instance whose dense matrix and graph would not fit the memory limit."""
+    shape = getattr(requirements, "shape", None)
+    if shape is not None:
+        m = int(shape[1]) if len(shape) == 2 else 0
+    else:
+        try:
+            first = requirements[0]
+            m = len(first)
+        except (TypeError, IndexError, KeyError):
+            return  # not a list of rows: _check_requirements says so
+    guard_instance(n, m, f"an RTTInstance with {n} teachers and {m} classes")
 
 
 def _check_instance(instance: Any) -> RTTInstance:

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from pidlab._limits import check_memory, check_work
 from pidlab._results import Result
 from pidlab.exceptions import InconsistentMarginalsError
+from pidlab.hardness.rtt._guards import BOXED_CELL_BYTES, PY_STEP, guard_cells
 from pidlab.hardness.rtt._instance import (
     HOURS,
     Y_LABELS,
@@ -63,8 +65,16 @@ class ExactMarginals(Result):
         """``(|X1|, |X2|, |Y|)``."""
         return (self.p_x1y.shape[0], self.p_x2y.shape[0], self.p_x1y.shape[1])
 
+    def _guard_cells(self, what: str, bytes_per_cell: float, steps_per_cell: float) -> None:
+        n1, n2, ny = self.shape
+        cells = float(n1) * n2 + (float(n1) + n2) * ny
+        guard_cells(cells * steps_per_cell, bytes_per_cell / steps_per_cell,
+                    f"ExactMarginals.{what} of {n1} x {n2} x {ny} tables",
+                    "Exact tables cost one Python object (Fraction, str) per cell; use a smaller instance")
+
     def implied(self) -> dict[str, tuple[Fraction, ...]]:
         """The singleton marginals each table implies (two versions each of p(x1), p(x2), p(y))."""
+        self._guard_cells("implied", 16.0, 4.0)  # Fraction sums, one interpreted addition per cell
         return {
             "p_x1 from p_x1y": tuple(self.p_x1y.sum(axis=1)),
             "p_x1 from p_x1x2": tuple(self.p_x1x2.sum(axis=1)),
@@ -101,6 +111,8 @@ class ExactMarginals(Result):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: float tables, the exact tables as ``"a/b"`` strings, labels, N and hours."""
+
+        self._guard_cells("to_dict", BOXED_CELL_BYTES, 2.0)
 
         def s(t: NDArray[Any]) -> list[list[str]]:
             return [[str(v) for v in row] for row in t.tolist()]
@@ -207,6 +219,12 @@ def reduce(
     True
     """
     inst = _check_instance(instance)
+    cells = float(inst.n_teachers + 3) * inst.n_classes
+    # object tables of shared Fractions (8 B a cell), and for exact=False the float tables and Marginals' checks
+    check_memory((16.0 if exact else 96.0) * cells, f"rtt.reduce of a {inst.n_teachers} x {inst.n_classes} instance",
+                 hint="The reduction is dense in (teachers + 3) x classes; use a smaller instance")
+    check_work(4.0 * cells + PY_STEP * (inst.n_teachers + 2.0 * inst.n_classes + inst.n_lessons),
+               f"rtt.reduce of a {inst.n_teachers} x {inst.n_classes} instance", hint="Use a smaller instance")
     forced = inst.forced_hours
     hs = forced if hours is None else _check_hours(hours)
     m = inst.n_classes

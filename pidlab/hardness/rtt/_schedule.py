@@ -11,8 +11,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from pidlab._limits import check_memory
 from pidlab._results import FrozenMap, Result
 from pidlab.exceptions import InvalidDistributionError
+from pidlab.hardness.rtt._guards import BOXED_CELL_BYTES, guard_cells
 from pidlab.hardness.rtt._instance import (
     HOURS,
     InvalidScheduleError,
@@ -118,6 +120,9 @@ def verify(instance: RTTInstance, schedule: Iterable[tuple[int, int, int]], hour
     (False, 'availability: teacher 0 teaches class 1 at hour 3, not in T_0 = [1, 2]')
     """
     inst = _check_instance(instance)
+    check_memory(16.0 * inst.n_teachers * inst.n_classes,
+                 f"rtt.verify on a {inst.n_teachers} x {inst.n_classes} instance",
+                 hint="The check counts meetings in a dense teachers x classes matrix; use a smaller instance")
     trips = _check_schedule(inst, schedule)
     viol: dict[str, list[str]] = {
         "availability": [],
@@ -187,6 +192,11 @@ def schedule_to_joint(
         The schedule violates an RTT condition (the message lists them).
     """
     inst = _check_instance(instance)
+    cells = 4.0 * (inst.n_teachers + 3) * inst.n_classes
+    # an object array of shared Fractions (8 B a cell) and its float copy, before anything is built
+    guard_cells(cells, 8.0 if exact else 16.0, f"rtt.schedule_to_joint of a {inst.n_teachers} x {inst.n_classes} "
+                "instance", "The joint is dense in (teachers + 3) x classes x 4; use a smaller instance",
+                python_loop=False)
     trips = _check_schedule(inst, schedule)
     v = verify(inst, trips)
     if not v.ok:
@@ -213,8 +223,19 @@ def _to_exact_joint(inst: RTTInstance, joint: Any, atol: float) -> NDArray[Any]:
 
     if isinstance(joint, Distribution):
         joint = joint.p
-    a = np.asarray(joint, dtype=object)
     shape = (inst.n_teachers + 3, inst.n_classes, 4)
+    given = getattr(joint, "shape", None)
+    if given is not None and tuple(given) != shape:
+        raise InvalidDistributionError(
+            f"the joint has shape {tuple(given)}, but this instance's reduction has axes (teachers + 3 holding rooms, "
+            f"classes, Y) = {shape}; build it with rtt.schedule_to_joint or keep reduce()'s axis order."
+        )
+    # estimate first: every cell becomes a Python Fraction, read in an interpreted loop (then sums, checks)
+    guard_cells(10.0 * math.prod(shape), BOXED_CELL_BYTES / 10.0,
+                f"checking a joint of a {inst.n_teachers} x {inst.n_classes} instance exactly",
+                "Exact checks cost one Python Fraction per cell of the (teachers + 3) x classes x 4 joint; use a "
+                "smaller instance")
+    a = np.asarray(joint, dtype=object)
     if a.shape != shape:
         raise InvalidDistributionError(
             f"the joint has shape {a.shape}, but this instance's reduction has axes (teachers + 3 holding rooms, "
