@@ -228,3 +228,24 @@ def test_synergy_bounds_goes_through_the_hand_over_and_notes_it():
     noted = [n for n in b.notes if n.startswith("BROJA: solvers tried in turn: fake: optimal_inaccurate")]
     assert noted and noted[0].endswith("; used native"), b.notes
     assert (b.R, b.U1, b.U2) == pytest.approx((ref.R, ref.U1, ref.U2), abs=1e-9)
+
+
+# ----------------------------------------------------------------------------- size guard
+def test_a_backend_above_the_size_limits_is_skipped_and_the_next_one_solves():
+    # The preferred backend says it would need a terabyte: the host does not call it, notes why,
+    # and the next backend (native, a few kilobytes for 3x3x3) answers.
+    with register_fake_solver("fake-huge") as fake:
+        fake.estimate_resources = lambda self, problem, **_: (2.0**40, 0.0, "the fake's model")
+        with pidlab.limits(max_memory="8GiB"):
+            r = pidlab.decompose(P)
+    assert fake.calls == []
+    assert r.solver == "native" and r.status == Status.OPTIMAL and r.certificate.gap <= GAP
+    assert "fake-huge: not run (above pidlab's size limits)" in _tried(r)
+
+
+def test_when_every_backend_is_too_large_the_preferred_ones_refusal_is_raised():
+    with pidlab.limits(max_memory="10KiB"), pytest.raises(pidlab.ProblemTooLargeError) as info:
+        pidlab.decompose(P)
+    msg = str(info.value)
+    assert "3x3x3 table with the native solver's dense Newton-system path" in msg
+    assert "KiB of memory" in msg and "merge rare symbols" in msg and "max_memory" in msg

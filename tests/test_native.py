@@ -312,20 +312,17 @@ def test_negligible_mass_is_dropped_and_the_answer_certified_on_the_original():
 # next one, the notes list them, the tightest certificate wins) is tested with a fake backend in
 # tests/test_handover.py, and for decompose_many in tests/test_batch.py.
 @pytest.mark.slow
-def test_native_alone_leaves_some_very_sparse_tables_uncertified():
-    # A known limit, recorded here: on Dirichlet(0.03) tables (marginals down to 1e-17) the native
-    # iteration can jam short of the 1e-9 target; such tables are why solver=None hands over. If
-    # this fails because the native solver now certifies them, the limit is gone: good news, delete
-    # or update this test (the hand-over tests do not depend on it). About 5 s.
+def test_native_alone_certifies_very_sparse_tables():
+    # Dirichlet(0.03) tables (marginals down to 1e-17): the native iteration used to jam short of
+    # the 1e-9 target on 3 to 5 of these 30 (its start was not the conditionally independent
+    # point when p(y) is far from 1, and the 1e-20 reduction left rows of 1e-12..1e-17 mass).
+    # Now every one is certified by the native solver alone. About 5 s.
     rng = np.random.default_rng(7)
-    not_certified = 0
     for _ in range(30):
         p = rng.dirichlet(np.full(27, 0.03)).reshape(3, 3, 3)
         pr, res, cert, _ = _native(p)
-        assert cert.m_lower <= cert.m_upper and math.isfinite(cert.gap)
-        if res.status != Status.OPTIMAL and cert.gap > GAP:
-            not_certified += 1
-    assert not_certified >= 3
+        assert res.status == Status.OPTIMAL and cert.gap <= GAP, p
+        assert max(_mi(p.sum(1)), _mi(p.sum(0))) - 1e-12 <= cert.m_upper <= _mi(p.reshape(-1, 3)) + 1e-12
 
 
 def test_an_infeasible_point_is_repaired_or_not_used(monkeypatch):
@@ -351,3 +348,49 @@ def test_an_infeasible_point_is_repaired_or_not_used(monkeypatch):
     assert pr.residual(q2) > PRIMAL_RESIDUAL_TOL and ub2 == math.inf
     cert, _ = certify(pr, SolveResult("x", Status.OPTIMAL, bad))
     assert cert.primal_source == "conditionally independent"
+
+
+# ----------------------------------------------------------------------------- size guard
+class _Shape:
+    """Only the shape of a problem (the estimates allocate nothing; no table is built)."""
+
+    def __init__(self, *shape: int) -> None:
+        self.shape = shape
+
+
+@pytest.mark.parametrize(
+    ("shape", "refused"),
+    [
+        ((64, 64, 64), False),  # cg path, 30 MiB estimated; measured 29 MiB peak, 2.4 s (benchmarks/)
+        ((500, 500, 2), False),  # direct path, 1.2 GiB; measured 1.0 GiB peak, solved (14 Newton steps)
+        ((2000, 2000, 2), "64.3 GiB"),  # direct path: its |X1||X2|^2 Gram array alone is 64 GB
+        ((1000, 1000, 1000), "201 GiB"),  # cg path and the host certificate: two dozen tables of 8 GB
+    ],
+)
+def test_size_estimates_refuse_only_the_huge(shape, refused):
+    from pidlab._solvers import check_size
+
+    with pidlab.limits(max_memory="16GiB", max_work=1e12):
+        if not refused:
+            check_size(_Shape(*shape), NativeSolver())
+            return
+        with pytest.raises(pidlab.ProblemTooLargeError) as info:
+            check_size(_Shape(*shape), NativeSolver())
+    msg = str(info.value)
+    assert "x".join(map(str, shape)) in msg and f"{refused} of memory" in msg
+    assert "merge rare symbols" in msg and "pidlab.limits(max_memory=" in msg
+    with pidlab.limits(max_memory="1TiB", max_work=1e15):  # raising the limits lets it through
+        check_size(_Shape(*shape), NativeSolver())
+
+
+def test_decompose_refuses_a_job_above_the_limits_and_runs_it_when_they_are_raised():
+    p = np.random.default_rng(41).dirichlet(np.ones(20 * 20 * 20)).reshape(20, 20, 20)
+    for solver in (None, "native"):
+        with pidlab.limits(max_memory="4MiB"), pytest.raises(pidlab.ProblemTooLargeError) as info:
+            pidlab.decompose(p, solver=solver)
+        assert "20x20x20 table with the native solver's direct Newton-system path" in str(info.value)
+    with pidlab.limits(max_work=1e6), pytest.raises(pidlab.ProblemTooLargeError, match="elementary operations"):
+        pidlab.decompose(p, solver="native")
+    with pidlab.limits(max_work=1e6):  # a time limit bounds the work: only the memory is checked
+        r = pidlab.decompose(p, solver="native", time_limit=60.0)
+    assert r.certificate.gap <= GAP

@@ -17,9 +17,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from pidlab._broja import BrojaProblem, Certificate, SolveResult, certify
 from pidlab._contracts import Availability, Solver
+from pidlab._limits import check_memory, check_work
 from pidlab._plugins import lookup, names
 from pidlab._status import INACCURATE, SOLUTION_PRESENT, Status
-from pidlab.exceptions import InaccurateSolutionWarning, SolverError, UnknownNameError
+from pidlab.exceptions import InaccurateSolutionWarning, ProblemTooLargeError, SolverError, UnknownNameError
 
 __all__ = [
     "Solver",
@@ -29,6 +30,7 @@ __all__ = [
     "BrojaSolution",
     "solve_broja",
     "get_solver",
+    "check_size",
     "GAP_TOL",
 ]
 
@@ -129,6 +131,10 @@ def solve_broja(
     SolverError
         The backend failed (error or infeasible status on a feasible problem); with
         ``solver=None``, every available backend failed.
+    ProblemTooLargeError
+        The solve would need more memory or work than :func:`pidlab.limits` allows (estimated
+        before anything is allocated, :func:`check_size`); with ``solver=None`` only when every
+        backend would.
     """
     if options and solver is None:
         raise SolverError(
@@ -159,11 +165,17 @@ def _solve_any(
         get_solver(None, problem)  # raises the "no installed solver" error, with the reasons
     attempts: list[str] = []
     best: BrojaSolution | None = None
+    too_large: ProblemTooLargeError | None = None
+    pre = _trivial(problem, joint) if order else None  # once for all the backends tried
     for inst in order:
         try:
-            sol = _solve_one(problem, inst, joint, accept_gap, {})
+            sol = _solve_one(problem, inst, joint, accept_gap, {}, pre)
         except SolverError as exc:
             attempts.append(f"{inst.name}: failed ({exc})")
+            continue
+        except ProblemTooLargeError as exc:  # this backend would be too big: the next one may not be
+            too_large = too_large or exc
+            attempts.append(f"{inst.name}: not run (above pidlab's size limits)")
             continue
         attempts.append(f"{inst.name}: {sol.status}, certified gap {sol.certificate.gap:.2e} bits")
         if best is None or sol.certificate.gap < best.certificate.gap:
@@ -171,6 +183,8 @@ def _solve_any(
         if sol.status is Status.OPTIMAL:
             break
     if best is None:
+        if too_large is not None and all(" failed (" not in a for a in attempts):
+            raise too_large  # the preferred backend's refusal, naming the shape, the estimate and the fix
         raise SolverError("every available BROJA solver failed: " + " | ".join(attempts))
     if len(attempts) > 1:
         best = dataclasses.replace(best, info={**best.info, "attempts": attempts})
@@ -187,19 +201,29 @@ def _available_instances(problem: BrojaProblem) -> list[Solver]:
     return out
 
 
+def _trivial(problem: BrojaProblem, joint: ArrayLike | None) -> tuple[Certificate, NDArray[np.float64]]:
+    """The host's certificate from the feasible points and the trivial bound alone (no solve),
+    after checking that the host can afford it."""
+    check_size(problem, None)
+    return certify(problem, SolveResult("host", Status.OPTIMAL, None), joint=joint)
+
+
 def _solve_one(
-    problem: BrojaProblem, inst: Solver, joint: ArrayLike | None, accept_gap: float, options: dict[str, Any]
+    problem: BrojaProblem, inst: Solver, joint: ArrayLike | None, accept_gap: float, options: dict[str, Any],
+    pre: tuple[Certificate, NDArray[np.float64]] | None = None,
 ) -> BrojaSolution:
-    """One backend: solve, certify, set the status (no warning)."""
+    """One backend: solve, certify, set the status (no warning). ``pre`` is :func:`_trivial`'s
+    answer when the caller has it."""
     sname = str(getattr(inst, "name", type(inst).__name__))
     # Feasible points that may close the bracket without any solve.
-    trivial, q0 = certify(problem, SolveResult(sname, Status.OPTIMAL, None), joint=joint)
+    trivial, q0 = pre if pre is not None else _trivial(problem, joint)
     if trivial.gap <= 1e-15:
         return BrojaSolution(
             m=trivial.m_upper, q=q0, certificate=trivial, solver=sname, status=Status.OPTIMAL,
             iterations=0, solve_time=0.0,
             info={"note": "closed by feasible points and the trivial bound; the backend was not called"},
         )
+    check_size(problem, inst, options)
     t0 = time.perf_counter()
     try:
         res = inst.solve(problem, **options)
@@ -234,6 +258,41 @@ def _solve_one(
         m=cert.m_upper, q=q, certificate=cert, solver=sname, status=status,
         iterations=res.iterations, solve_time=res.solve_time or elapsed, info=info,
     )
+
+
+#: Table-sized float arrays the host's certificate allocates (polishing, the conditionally
+#: independent point, the dual bound's work array, the candidates).
+HOST_TABLES = 12
+
+
+def check_size(problem: BrojaProblem, inst: Solver | None, options: dict[str, Any] | None = None) -> None:
+    """Refuse (:class:`~pidlab.exceptions.ProblemTooLargeError`) a solve whose memory or work
+    estimate is above :func:`pidlab.limits`, before anything is allocated.
+
+    ``inst=None`` checks the host's certificate alone (about ``HOST_TABLES`` float tables). A
+    backend's estimate comes from its ``estimate_resources(problem, **options)`` method, which
+    returns ``(bytes, operations, description)``; backends without one (third-party plugins)
+    are checked for the host's share only.
+    """
+    n1, n2, ny = problem.shape
+    host = 8.0 * HOST_TABLES * n1 * n2 * ny
+    shape = f"{n1}x{n2}x{ny}"
+    hint = (f"The cost grows with the alphabet sizes |X1|, |X2|, |Y| = {n1}, {n2}, {ny}: merge rare symbols or "
+            "use a coarser discretizer to make them smaller")
+    if inst is None:
+        check_memory(host, f"certifying a BROJA solution of a {shape} table", hint=hint)
+        return
+    est = getattr(inst, "estimate_resources", None)
+    if not callable(est):
+        return
+    try:
+        nbytes, ops, how = est(problem, **(options or {}))
+        nbytes, ops = float(nbytes), float(ops)
+    except Exception:  # a plugin's estimate that fails is no reason to refuse the job
+        return
+    what = f"a BROJA solve of a {shape} table with {how}"
+    check_memory(nbytes + host, what, hint=hint)
+    check_work(ops, what, hint=hint)
 
 
 def _check_solve_result(sname: str, problem: BrojaProblem, res: Any) -> None:

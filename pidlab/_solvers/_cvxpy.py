@@ -98,6 +98,14 @@ class CvxpySolver(Solver):
             return Availability(False, f"the {self.backend_module} package is not installed; {self.install_hint}")
         return Availability(True)
 
+    def estimate_resources(self, problem: BrojaProblem, **_: Any) -> tuple[float, float, str]:
+        """Memory (bytes) and work (elementary operations) of the conic model of ``problem``, before
+        it is built (the host's size guard). Calibrated on benchmarks/results/broja.md (Clarabel:
+        2.3 s at 16x16x16, 55 s at 32x32x32, so work ~ cells^1.5): cvxpy's canonicalisation and
+        the sparse factorisation cost a few kilobytes per support cell."""
+        cells = float(np.count_nonzero(problem.support))
+        return 4096.0 * cells + 8.0 * problem.support.size, 2.5e3 * cells**1.5, f"the {self.name} conic model (through cvxpy)"
+
     def solve(self, problem: BrojaProblem, **options: Any) -> SolveResult:
         import cvxpy as cp
 

@@ -34,18 +34,28 @@ class _DenseFactor:
         X = Mlm.reshape(N, K1, K2)
         M[:, :K1, K1:] = X
         M[:, K1:, :K1] = X.transpose(0, 2, 1)
+        # Symmetric Jacobi scaling: the diagonal spans the masses of the cells (1e-300 beside 1
+        # on extreme tables); unscaled, rounding in the large entries swamps the small ones.
+        dg = np.diagonal(M, axis1=1, axis2=2)
+        sc = 1.0 / np.sqrt(np.where(dg > 0, dg, 1.0))
+        M *= sc[:, :, None]
+        M *= sc[:, None, :]
+        self.sc = sc
         self.M = M
         self.shape = (n1, n2, ny)
 
     def solve(self, rl: Arr, rm: Arr) -> tuple[Arr, Arr]:
         N = rl.shape[0]
         n1, n2, ny = self.shape
-        r = np.concatenate([rl.reshape(N, -1), rm.reshape(N, -1)], axis=1)
+        r = np.concatenate([rl.reshape(N, -1), rm.reshape(N, -1)], axis=1) * self.sc
         try:
             x = np.linalg.solve(self.M, r[..., None])[..., 0]
         except np.linalg.LinAlgError:
             x = np.stack([np.linalg.lstsq(Mi, ri, rcond=None)[0] for Mi, ri in zip(self.M, r)])
-        return x[:, : n1 * ny].reshape(N, n1, ny), x[:, n1 * ny:].reshape(N, n2, ny)
+        x = x * self.sc
+        dl: Arr = x[:, : n1 * ny].reshape(N, n1, ny)
+        dm: Arr = x[:, n1 * ny:].reshape(N, n2, ny)
+        return dl, dm
 
 
 class _SchurFactorFast:

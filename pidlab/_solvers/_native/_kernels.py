@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Batch", "lse_softmax", "initial_point", "blas_threads", "resolve_linear_solver", "DEFAULT_GAP_TOL",
-           "DENSE_MAX_VARS"]
+__all__ = ["Batch", "lse_softmax", "initial_point", "blas_threads", "resolve_linear_solver", "resources",
+           "DEFAULT_GAP_TOL", "DENSE_MAX_VARS"]
 
 
 #: Default target width (bits) of the certified bracket on m*.
@@ -20,6 +20,12 @@ DEFAULT_GAP_TOL = 1e-9
 #: Marginal entries below this fraction of the largest are first dropped (the answer is then
 #: certified on the original problem; see NativeSolver._without_negligible_mass).
 NEGLIGIBLE_MASS = 1e-20
+#: If that reduced problem does not certify, these coarser thresholds are tried in turn before the
+#: full problem. Dropping entries of 1e-14..1e-12 of the largest moves m* by about 1e-11 bits,
+#: inside the 1e-9 target, and removes the rows and cells whose dual values the interior point
+#: reaches only with tiny steps (measured on 2,000 Dirichlet(0.01) and 1e-300..1 tables:
+#: 1e-14 certifies 11 of the 16 tables 1e-20 left, 1e-12 four of the other five).
+NEGLIGIBLE_MASS_STEPS: tuple[float, ...] = (NEGLIGIBLE_MASS, 1e-14, 1e-12)
 #: Assemble the full Newton system (batched dense solve) up to this many dual variables.
 DENSE_MAX_VARS = 160
 #: Largest Schur complement (entries, (|X2||Y|)²) factorised directly: 2 MiB. Larger problems
@@ -110,7 +116,7 @@ def initial_point(d: Batch) -> tuple[Arr, Arr, Arr, Arr]:
     # -lam - mu = log a + log b - log p(y): q(y|x1,x2) of the CI point. Move the pinned mu to 0.
     pinned = (b > 0) & ~d.vbf
     off = np.where(pinned, lb, 0.0).sum(axis=1)  # (N, ny)
-    lam = np.where(d.va, la - lpy[:, None, :] + off[:, None, :], 0.0)
+    lam = np.where(d.va, la + lpy[:, None, :] + off[:, None, :], 0.0)
     mu = np.where(d.vbf, lb - off[:, None, :], 0.0)
     lse, _ = lse_softmax(lam, mu, d.A)
     sh = np.where(d.P, lse, -np.inf).max(axis=2)
@@ -191,6 +197,47 @@ def resolve_linear_solver(n1: int, n2: int, ny: int, linear_solver: str | None =
         # 400 CG iterations per Newton step); the direct path is used there.
         return "direct" if (n2 * ny) ** 2 <= DIRECT_MAX_ENTRIES or n2 > ny else "cg"
     return linear_solver
+
+
+#: Newton steps assumed by :func:`resources` (10 to 30 are typical; retries are not counted).
+ESTIMATE_STEPS = 30
+#: A floating-point operation inside BLAS-3 (products, SYRK, Cholesky) counted as this many
+#: elementary operations (pidlab._limits counts vectorised numpy steps, several times slower).
+BLAS_WEIGHT = 0.25
+
+
+def resources(n1: int, n2: int, ny: int, linear_solver: str | None = "auto") -> tuple[float, float, str]:
+    """Memory (bytes), work (elementary operations) and Newton-system path the native solver
+    plans for one problem of shape (n1, n2, ny), its own checks of the iterates included (the
+    host's final certificate is added by :func:`pidlab._solvers.check_size`); nothing is allocated.
+
+    Calibrated against tracemalloc peaks and timings (benchmarks/results/broja.md): the dense
+    path is a few dozen tables; the direct path adds the Schur complement ``(|X2||Y|)²`` (a dozen
+    copies of it at the peak), the ``|X1||X2|²`` Gram array of the O(n⁵) formation and the
+    ``|X1||Y| x |X2||Y|`` elimination block; the matrix-free path about a dozen tables plus its
+    per-row blocks. Work per Newton step: the Schur formation (elementwise ``8|X1||X2|²|Y|``;
+    products ``2|X1||X2|²|Y|²``, the SYRK ``|X1||X2|²|Y|³`` near the optimum and the Cholesky,
+    weighted ``BLAS_WEIGHT``); for CG about 200 table sweeps. Measured (2 shared cores): 64x64x64
+    (cg, estimate 30 MiB) peaked at 29 MiB; 500x500x2 (direct, estimate 1.2 GiB) at 1.0 GiB.
+    """
+    if n2 > n1:  # the solver orients the sources so that |X2| <= |X1|
+        n1, n2 = n2, n1
+    path = resolve_linear_solver(n1, n2, ny, linear_solver)
+    T = float(n1) * n2 * ny
+    K2 = float(n2) * ny
+    if path == "dense":
+        K = float(n1 + n2) * ny
+        mem = 8.0 * (40.0 * T + 4.0 * K * K)
+        work = ESTIMATE_STEPS * (40.0 * T + K**3)
+    elif path == "direct":
+        gram = float(n1) * n2 * n2
+        mem = 8.0 * (40.0 * T + 12.0 * K2 * K2 + gram + T * ny)
+        blas = gram * ny * ny * (2.0 + ny) + K2**3 / 3.0  # matrix products, SYRK, Cholesky
+        work = ESTIMATE_STEPS * (40.0 * T + 8.0 * gram * ny + BLAS_WEIGHT * blas)
+    else:
+        mem = 8.0 * (12.0 * T + float(n1) * (ny * ny + n2 * n2) + float(n2) * ny * ny)
+        work = ESTIMATE_STEPS * (200.0 * T + float(n1) * n2 * ny * (n2 + ny))
+    return mem, work, path
 
 
 def _maxstep(x: Arr, dx: Arr, mask: BArr) -> Arr:
