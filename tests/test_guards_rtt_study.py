@@ -325,3 +325,15 @@ def test_summary_counts_and_shows_the_rows_it_leaves_out():
 def test_guard_errors_are_pidlab_errors():
     with pytest.raises(PidlabError):
         run_study(dirichlet((2, 2, 2), n=10**12), ["imin"])
+
+
+def test_default_solve_falls_back_to_the_milp_on_a_hard_instance() -> None:
+    """The default method hands a hard instance to the MILP once the backtracking budget runs out
+    (before: the search ran up to the work limit, about 45 minutes, on this instance)."""
+    from pidlab.hardness import rtt
+
+    inst = rtt.random_solvable(300, 300, seed=0, density=0.7)[0]
+    with pytest.raises(pidlab.exceptions.SolverError):
+        rtt.solve(inst, method="backtrack", max_nodes=2_000)
+    sched = rtt.solve(inst)
+    assert sched is not None and rtt.verify(inst, sched).ok

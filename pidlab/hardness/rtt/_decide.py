@@ -256,11 +256,14 @@ def solve(
     instance : RTTInstance
     hours : (n1, n2, n3), optional
         Also require exactly ``n_h`` lessons at hour ``h``.
-    method : {"backtrack", "milp"}, optional
+    method : {"auto", "backtrack", "milp"}, optional
         ``"backtrack"``: constrained 3-edge-colouring by depth-first search over the lessons of
         each connected component, smallest domain first, with forward checking by Hall's
         condition on every teacher and class touched. ``"milp"``: a 0/1 program solved by HiGHS
-        through :func:`scipy.optimize.milp`. The default (``None`` = backtrack) may change.
+        through :func:`scipy.optimize.milp`. ``"auto"`` (the default, also ``None``): backtracking
+        with a budget of ``max(10_000, 50 * n_lessons)`` search nodes, then the MILP if that budget
+        runs out (both are exact, so the answer does not depend on which one decides); with
+        ``max_nodes`` given, ``None`` means ``"backtrack"``.
     max_nodes : int, optional
         Search-node budget for ``"backtrack"``; exceeding it raises :class:`SolverError`.
         Whatever it is, the search also stops at pidlab's work limit (:func:`pidlab.limits`, default
@@ -292,12 +295,22 @@ def solve(
     hs = None if hours is None else _check_hours(hours)
     if max_nodes is not None:
         max_nodes = check_count(max_nodes, "max_nodes", "solve", what="None or an int >= 1 (a search-node budget)")
-    meth = "backtrack" if method is None else str(method).lower()
-    if meth not in ("backtrack", "milp"):
+    meth = "auto" if method is None else str(method).lower()
+    if meth not in ("auto", "backtrack", "milp"):
         raise ParameterError(
-            f"The `'method'` parameter of `rtt.solve` must be 'backtrack', 'milp' or None. Got {method!r} instead. "
-            "Use method=None for the default (backtracking)."
+            f"The `'method'` parameter of `rtt.solve` must be 'auto', 'backtrack', 'milp' or None. Got {method!r} "
+            "instead. Use method=None for the default (backtracking, then the MILP on hard instances)."
         )
+    if meth == "auto" and max_nodes is not None:  # an explicit search budget asks for the search
+        meth = "backtrack"
+    if meth == "auto":
+        budget = max(10_000, 50 * inst.n_lessons)
+        if hs is None or hs == inst.forced_hours:
+            try:
+                return _solve_backtrack(inst, budget, max_work() / PY_STEP)
+            except (_NodeLimit, _StepLimit):
+                pass
+        meth = "milp"
     if meth == "milp":
         try:
             return _solve_milp(inst, hs, max_work() * SECONDS_PER_OP)
