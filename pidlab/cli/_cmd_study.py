@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from pidlab.cli._common import FORMAT_HELP, emit
@@ -38,8 +40,19 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--chunk-size", type=int, metavar="K", help="distributions per task (default: automatic)")
     p.add_argument("--errors", default="record", choices=("record", "raise"),
                    help="record failures per row, or stop at the first (default: %(default)s)")
-    p.add_argument("--out", metavar="FILE", help="write the table to FILE.csv or everything to FILE.json "
+    p.add_argument("--out", metavar="FILE|DIR", help="FILE.csv / FILE.json: write the table (or everything) once at "
+                   "the end; DIR (a path without suffix): a crash-safe store, each finished chunk committed as it "
+                   "finishes (DIR/study.sqlite, SQLite WAL; the table also goes to DIR/table.csv at the end) "
                    "(default: none, print the summary only)")
+    p.add_argument("--resume", action="store_true", help="continue the study stored in --out DIR: finished chunks "
+                   "are kept, the others computed; the study's options must be the stored ones (default: off)")
+    p.add_argument("--bounds", action="store_true", help="also the semi-supervised bounds on S of every item "
+                   "(pidlab.synergy_bounds from its pairwise marginals) and their mean gaps to BROJA's S; measures "
+                   "default to broja (default: off). The paper's synthetic study: --family dirichlet --n 100000 "
+                   "--bounds")
+    p.add_argument("--plot", metavar="FILE.png", help="write the overview figure: each measure's atoms as "
+                   "distributions, pairwise scatter between measures, atoms against a swept parameter "
+                   "(default: none)")
     p.add_argument("--format", choices=("table", "json"), default="table", help=FORMAT_HELP)
     return p
 
@@ -69,15 +82,85 @@ def _family(args: argparse.Namespace) -> Any:
     return family(name, **params)
 
 
+def _out_paths(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
+    """(table file, store directory) of --out, checked before any work."""
+    from pidlab.study import InvalidStudyError, StudyResult
+    from pidlab.study._store import check_store_dir
+
+    if not args.out:
+        if args.resume:
+            raise InvalidStudyError("--resume needs --out DIR, the directory holding the study's store.")
+        return None, None
+    p = Path(args.out)
+    suffix = p.suffix.lower()
+    if suffix in (".csv", ".json"):
+        if args.resume:
+            raise InvalidStudyError(f"--resume needs --out DIR (a store directory), not the file {args.out!r}: only a "
+                                    "directory store keeps finished chunks.")
+        return StudyResult.check_save_path(p), None
+    if suffix and not p.is_dir():
+        raise InvalidStudyError(f"cannot save a study to {p.name!r}: use a .csv (the table) or .json (everything) "
+                                "file, or a directory (a path without suffix) for a crash-safe store.")
+    check_store_dir(p, None, bool(args.resume))
+    return None, p
+
+
+def _check_plot_path(path: str) -> None:
+    from pidlab.study import InvalidStudyError
+
+    p = Path(path)
+    if p.suffix.lower() != ".png":
+        raise InvalidStudyError(f"--plot writes a PNG image: give a FILE.png path, not {path!r}.")
+    if not p.parent.is_dir():
+        raise InvalidStudyError(f"cannot write the figure to {path!r}: the directory {str(p.parent)!r} does not "
+                                "exist; create it first or choose another path.")
+    try:
+        with tempfile.NamedTemporaryFile(dir=p.parent, prefix=".pidlab-write-test-"):
+            pass
+    except OSError as exc:
+        raise InvalidStudyError(f"cannot write the figure to {path!r}: {exc.strerror or exc}; choose a writable "
+                                "path.") from None
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        from pidlab.study import MissingDependencyError
+
+        raise MissingDependencyError("--plot needs matplotlib: pip install matplotlib (or 'pidlab[lab]').") from None
+
+
+def _gaps_text(g: dict[str, Any]) -> str:
+    def f(v: float | None) -> str:
+        return "—" if v is None else f"{v:.4f}"
+
+    lines = [f"Semi-supervised bounds against the true S (BROJA), {g['units']}: {g['n']} item(s)"
+             + (f", {g['n_left_out']} left out (not a number)" if g["n_left_out"] else ""),
+             f"{'bound':22s}{'mean gap':>10s}{'median':>10s}{'max':>10s}{'mean, S > ' + str(g['s_above']):>16s}"
+             f"{'wrong side':>12s}"]
+    for name, d in g["gaps"].items():
+        d = d or {}
+        lines.append(f"{name:22s}{f(d.get('mean')):>10s}{f(d.get('median')):>10s}{f(d.get('max')):>10s}"
+                     f"{f(g['gaps_above'][name]):>16s}{g['violations'][name]:>12d}")
+    lines.append(f"({g['n_above']} item(s) with S > {g['s_above']}; gap = S - lower bound, upper bound - S)")
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
     from pidlab.study import run_study
+    from pidlab.study._progress import ProgressLine
     from pidlab.study._runner import import_distributed
 
     fam = _family(args)
-    if args.out:  # before computing: a study can take long, and its results would be lost
-        from pidlab.study import StudyResult
+    measures = args.measures
+    if args.bounds:
+        from pidlab.study import InvalidStudyError
 
-        StudyResult.check_save_path(args.out)
+        measures = measures or ["broja"]
+        if "broja" not in [str(m).strip().lower() for m in measures]:
+            raise InvalidStudyError("--bounds compares the bounds with the true synergy, BROJA's S: add broja to "
+                                    "--measures.")
+    out_file, out_dir = _out_paths(args)  # before computing: a study can take long, and its results would be lost
+    if args.plot:
+        _check_plot_path(args.plot)
     executor: Any = args.executor
     cluster = client = None
     max_workers = args.workers
@@ -95,25 +178,44 @@ def run(args: argparse.Namespace) -> int:
             cluster = distributed.LocalCluster(n_workers=args.workers, threads_per_worker=1, dashboard_address=None)
             client = distributed.Client(cluster)
             executor = client
+    bar = ProgressLine(sys.stderr, resumed=bool(args.resume))  # draws only on a terminal
     try:
         res = run_study(
-            fam, args.measures, solvers=args.solvers, batch=not args.no_batch, executor=executor,
+            fam, measures, solvers=args.solvers, batch=not args.no_batch, executor=executor,
             scheduler=args.scheduler if client is None else None, max_workers=max_workers,
-            chunk_size=args.chunk_size, errors=args.errors,
+            chunk_size=args.chunk_size, errors=args.errors, progress=bar, store=out_dir, resume=args.resume,
+            bounds=args.bounds,
         )
     finally:
+        bar.close()
         if client is not None:
             client.close()
         if cluster is not None:
             cluster.close()
-    if args.out:
-        path = res.save(args.out)
+    if out_file is not None:
+        path = res.save(out_file)
         print(f"pidlab: wrote {len(res)} rows to {path}", file=sys.stderr)
+    if out_dir is not None:
+        from pidlab.study._store import STORE_FILE
+
+        path = res.save(Path(out_dir) / "table.csv")
+        print(f"pidlab: {len(res)} rows stored in {out_dir} ({STORE_FILE}; table in {path.name})", file=sys.stderr)
+    if args.plot:
+        from pidlab.study._plot import study_figure
+
+        fig = study_figure(res)
+        fig.savefig(args.plot, dpi=90)
+        print(f"pidlab: wrote the figure to {args.plot}", file=sys.stderr)
     summary = res.summary()
     spec = ", ".join(f"{k}={v}" for k, v in fam.to_dict().items() if k not in ("family", "block"))
     head = (f"family {fam.name} ({spec}) x measures {res.spec['measures']}: {len(res)} rows, target {res.target}, bits; "
             f"executor {res.executor}, {res.n_chunks} chunk(s), {res.elapsed:.3g} s")
     notes = "".join(f"\nnote: {n}" for n in res.notes)
-    emit({"study": {k: v for k, v in res.to_dict().items() if k not in ("rows", "summary")}, "summary": summary.to_dict()},
-         args.format, text=f"{head}\n{summary.table()}{notes}")
+    data = {"study": {k: v for k, v in res.to_dict().items() if k not in ("rows", "summary")}, "summary": summary.to_dict()}
+    text = f"{head}\n{summary.table()}"
+    if args.bounds:
+        gaps = res.bound_gaps()
+        data["bound_gaps"] = gaps
+        text += "\n" + _gaps_text(gaps)
+    emit(data, args.format, text=text + notes)
     return 0

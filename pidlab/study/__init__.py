@@ -13,6 +13,10 @@ bit-identical whatever the executor and chunking.
 >>> res.select(measure="broja").column("S").round(6).tolist()
 [1.0, 0.0]
 
+With ``store=DIR`` every finished chunk is committed to a crash-safe store (SQLite, WAL) as it
+arrives; ``resume=True`` continues a killed study without recomputing a finished chunk, and
+:func:`read_store` reads the table back, bit-identical to a run that never stopped.
+
 dask is imported only when the dask executor is used (``pip install 'pidlab[dask]'``).
 """
 
@@ -33,11 +37,15 @@ from pidlab.study._families import (
     gates,
     noisy_gates,
 )
+from pidlab.study._plot import study_figure
 from pidlab.study._result import StudyResult, StudySummary
 from pidlab.study._runner import EXECUTORS, run_study
+from pidlab.study._store import read_store
 
 __all__ = [
     "run_study",
+    "read_store",
+    "study_figure",
     "StudyResult",
     "StudySummary",
     "Family",

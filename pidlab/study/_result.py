@@ -22,13 +22,15 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-__all__ = ["StudyResult", "StudySummary", "ATOM_COLUMNS", "FLOAT_COLUMNS"]
+__all__ = ["StudyResult", "StudySummary", "ATOM_COLUMNS", "FLOAT_COLUMNS", "BOUND_COLUMNS"]
 
 ATOM_COLUMNS = ("R", "U1", "U2", "S")
 FLOAT_COLUMNS = ("R", "U1", "U2", "S", "net", "I_x1y", "I_x2y", "I_x1x2y", "gap")
 #: Columns after the family parameters, in table order.
 TAIL_COLUMNS = ("shape", "target", "measure", "solver", "batched", "status", "R", "U1", "U2", "S", "net",
                 "net_kind", "I_x1y", "I_x2y", "I_x1x2y", "gap", "error")
+#: Columns of a study run with ``bounds=True``: the semi-supervised bounds on S (bits).
+BOUND_COLUMNS = ("S_lower_redundancy", "S_lower_disagreement", "S_lower", "S_upper")
 STAT_NAMES = ("mean", "std", "min", "q05", "q25", "median", "q75", "q95", "max")
 
 
@@ -350,6 +352,42 @@ class StudyResult(Result):
                         "n_nan": int(np.sum(~fin & ~err))}
             groups[g] = d
         return StudySummary(self.target, groups, self.units)
+
+    # ------------------------------------------------------------------ bounds
+    def bound_gaps(self, *, s_above: float = 0.6, tol: float = 1e-6) -> dict[str, Any]:
+        """How far each semi-supervised bound is from the true (BROJA) S, for a study run with
+        ``bounds=True``; bits.
+
+        Over the items whose BROJA S and bounds are numbers (one row per item; the first solver's
+        when several were run): ``gaps[name]`` has the ``mean``, ``median`` and ``max`` of
+        ``S - bound`` for the lower bounds and ``bound - S`` for the upper one; ``gaps_above``
+        the means over the items with ``S > s_above`` (the paper's high-synergy subset);
+        ``violations[name]`` counts items where the bound is on the wrong side of S by more than
+        ``tol`` plus the row's certified gap (should be 0).
+        """
+        if "S_upper" not in self.columns:
+            raise InvalidStudyError("this study has no bound columns: run it with bounds=True (pidlab study --bounds).")
+        meas = self.columns["measure"]
+        rows = np.flatnonzero(meas == "broja")
+        if rows.size == 0:
+            raise InvalidStudyError("bound_gaps compares the bounds with BROJA's S: include 'broja' in the measures.")
+        _, first = np.unique(self.columns["item"][rows], return_index=True)
+        rows = rows[np.sort(first)]
+        S = self.columns["S"][rows]
+        gap = np.nan_to_num(self.columns["gap"][rows], nan=0.0)
+        b = {c: self.columns[c][rows] for c in BOUND_COLUMNS}
+        ok = np.isfinite(S) & np.all([np.isfinite(v) for v in b.values()], axis=0)
+        hi = ok & (S > s_above)
+        out: dict[str, Any] = {"units": self.units, "n": int(ok.sum()), "n_left_out": int((~ok).sum()),
+                               "s_above": s_above, "n_above": int(hi.sum()), "gaps": {}, "gaps_above": {},
+                               "violations": {}}
+        for c, v in b.items():
+            d = (v - S) if c == "S_upper" else (S - v)
+            out["gaps"][c] = ({"mean": float(d[ok].mean()), "median": float(np.median(d[ok])), "max": float(d[ok].max())}
+                              if ok.any() else None)
+            out["gaps_above"][c] = float(d[hi].mean()) if hi.any() else None
+            out["violations"][c] = int(np.sum(ok & (d < -(tol + gap))))
+        return out
 
     # ------------------------------------------------------------------ figure
     def plot(self, x: str | None = None, *, atoms: tuple[str, ...] = ATOM_COLUMNS, measures: list[str] | None = None,

@@ -6,6 +6,7 @@ import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,7 @@ import numpy as np
 from pidlab._limits import check_memory, check_work
 from pidlab.exceptions import PidlabError, SolverError, UnknownNameError
 from pidlab.study._families import Family, InvalidStudyError, MissingDependencyError, from_arrays
-from pidlab.study._result import FLOAT_COLUMNS, TAIL_COLUMNS, StudyResult
+from pidlab.study._result import BOUND_COLUMNS, FLOAT_COLUMNS, TAIL_COLUMNS, StudyResult
 
 __all__ = ["run_study", "EXECUTORS"]
 
@@ -39,6 +40,7 @@ class _Task:
     batch: bool
     errors: str
     block: int = 512
+    bounds: bool = False  # also the semi-supervised synergy bounds of every item (BOUND_COLUMNS)
 
 
 # Row layout inside a chunk, after the family parameters.
@@ -143,6 +145,32 @@ def _run_chunk(task: _Task) -> dict[str, np.ndarray]:
             out[c] = np.array(vals, dtype=bool)
         else:
             out[c] = _objects(list(vals))
+    if task.bounds:
+        bvals = _bounds_of(task, dists, derr, params)
+        for t, c in enumerate(BOUND_COLUMNS):
+            out["bound:" + c] = np.array([bvals[j][t] for j, _, _ in keys], dtype=np.float64)
+        out["bound:bounds_error"] = _objects([bvals[j][len(BOUND_COLUMNS)] for j, _, _ in keys])
+    return out
+
+
+def _bounds_of(task: _Task, dists: list[Any], derr: list[str], params: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Per item: the semi-supervised bounds on S from its three pairwise marginals, and an error message."""
+    from pidlab._marginals import Marginals
+    from pidlab.bounds import synergy_bounds
+
+    out: list[tuple[Any, ...]] = []
+    for j, d in enumerate(dists):
+        if d is None:
+            out.append((NAN,) * len(BOUND_COLUMNS) + (derr[j],))
+            continue
+        try:
+            b = synergy_bounds(Marginals.from_joint(d.p))
+            out.append(tuple(float(getattr(b, c)) for c in BOUND_COLUMNS) + ("",))
+        except Exception as exc:
+            if task.errors == "raise":
+                exc.add_note(_context(task, task.start + j, params[j], "(synergy bounds)", None))
+                raise
+            out.append((NAN,) * len(BOUND_COLUMNS) + (_describe(exc),))
     return out
 
 
@@ -210,11 +238,13 @@ class _Backend:
     concurrent = 1
 
     def map(self, tasks: Iterable[_Task], n_tasks: int, progress: Callable[[int, int], None] | None,
-            total: int) -> list[Any]:
+            total: int, on_done: Callable[[int, Any], None] | None = None) -> list[Any]:
         out = []
         done = 0
-        for t in tasks:
+        for i, t in enumerate(tasks):
             out.append(_run_chunk(t))
+            if on_done:
+                on_done(i, out[-1])
             done += t.stop - t.start
             if progress:
                 progress(done, total)
@@ -230,7 +260,7 @@ class _FuturesBackend(_Backend):
         self.concurrent = workers if local else 1
 
     def map(self, tasks: Iterable[_Task], n_tasks: int, progress: Callable[[int, int], None] | None,
-            total: int) -> list[Any]:
+            total: int, on_done: Callable[[int, Any], None] | None = None) -> list[Any]:
         from concurrent.futures import FIRST_COMPLETED, wait
 
         it = iter(tasks)
@@ -251,6 +281,8 @@ class _FuturesBackend(_Backend):
                 for f in finished:
                     i, size = inflight.pop(f)
                     out[i] = f.result()
+                    if on_done:
+                        on_done(i, out[i])
                     done += size
                     if progress:
                         progress(done, total)
@@ -276,7 +308,7 @@ class _DaskBackend(_Backend):
                            f"{self.workers} worker thread(s))"
 
     def map(self, tasks: Iterable[_Task], n_tasks: int, progress: Callable[[int, int], None] | None,
-            total: int) -> list[Any]:
+            total: int, on_done: Callable[[int, Any], None] | None = None) -> list[Any]:
         distributed = import_distributed()
         it = iter(tasks)
         out: list[Any] = [None] * n_tasks
@@ -302,6 +334,8 @@ class _DaskBackend(_Backend):
                 i, size = pos.pop(f.key)
                 out[i] = f.result()
                 live.remove(f)
+                if on_done:
+                    on_done(i, out[i])
                 done += size
                 if progress:
                     progress(done, total)
@@ -459,6 +493,9 @@ def run_study(
     errors: str = "record",
     progress: Callable[[int, int], None] | None = None,
     block: int = BLOCK,
+    store: str | Path | None = None,
+    resume: bool = False,
+    bounds: bool = False,
 ) -> StudyResult:
     """Decompose every distribution of a family with every measure, in chunks, locally or on dask.
 
@@ -502,6 +539,24 @@ def run_study(
         batched interior-point iterates can differ in the last bits with the batch's
         composition, so batches are fixed by the spec, never by the chunking. Values for
         different ``block`` agree within the certified gaps (1e-9 bits).
+    store : str or Path, optional
+        A directory for a crash-safe results store (``study.sqlite``, SQLite in WAL mode): each
+        finished chunk is committed as it arrives, so a killed study loses no finished chunk.
+        The directory is created if needed; one that holds another study's store is refused
+        before any work starts. :func:`read_store` reads it back.
+    bounds : bool, default False
+        Also compute, for every item, the semi-supervised bounds on synergy of Liang et al.
+        (:func:`pidlab.synergy_bounds` on :meth:`pidlab.Marginals.from_joint`: only the
+        pairwise marginals ``p(x1,y), p(x2,y), p(x1,x2)``), in the columns
+        ``S_lower_redundancy, S_lower_disagreement, S_lower, S_upper`` (bits; repeated on each
+        of the item's rows) and ``bounds_error``. :meth:`StudyResult.bound_gaps` compares them
+        with BROJA's S. About 30 decompositions' worth of work per item.
+    resume : bool, default False
+        Continue the study stored in ``store``: finished chunks are read back (checksums
+        verified; a damaged chunk is recomputed), the others computed. The spec must be the
+        stored one (else :class:`InvalidStudyError`); the table is bit-identical to that of a
+        run that never stopped. Without ``resume``, a directory holding this study's store is
+        refused (nothing is overwritten).
 
     Returns
     -------
@@ -550,21 +605,7 @@ def run_study(
     n = len(fam)
     rows_per_item = sum(len(solver_plan) if uses else 1 for _, uses in plan)
     cells = fam.max_cells()
-    _guard_study(fam, n, rows_per_item, cells)
-    backend = _backend(executor, scheduler, max_workers)
-    try:
-        cs = int(chunk_size) if chunk_size is not None else max(1, min(MAX_CHUNK, math.ceil(n / (4 * backend.workers))
-                                                                    if backend.workers > 1 else MAX_CHUNK))
-        cs = -(-cs // align) * align
-        _guard_task(fam, min(cs, n), rows_per_item, cells, block if batched else 1, backend.concurrent)
-        n_tasks = -(-n // cs)
-        # tasks are made lazily, as the executor takes them: never the whole list of a huge study
-        tasks = (_Task(fam.shard(s, min(n, s + cs)), s, min(n, s + cs), plan, solver_plan, bool(batch), errors, block)
-                 for s in range(0, n, cs))
-        chunks = backend.map(tasks, n_tasks, progress, n)
-        description = backend.description
-    finally:
-        backend.close()
+    _guard_study(fam, n, rows_per_item + (BOUNDS_ROWS if bounds else 0), cells)
     spec = {
         "family": fam.to_dict(),
         "n_items": n,
@@ -574,11 +615,85 @@ def run_study(
         "batch": bool(batch),
         "block": block if batched else None,
     }
-    columns = _assemble(chunks, fam)
+    if bounds:  # only when asked: the spec (and store identity) of other studies is unchanged
+        spec["bounds"] = True
+    state = sspec = None
+    if store is not None:  # before any work: a wrong directory or another study's store is refused here
+        from pidlab.study._store import check_store_dir, store_spec
+
+        sspec = store_spec(spec, fam)
+        state = check_store_dir(store, sspec, bool(resume))
+        if state.chunk_size is not None and chunk_size is not None and int(chunk_size) != state.chunk_size:
+            raise InvalidStudyError(
+                f"the store in {str(state.directory)!r} was made with chunk_size={state.chunk_size}; resume it with "
+                "that chunk size (or without chunk_size)."
+            )
+    elif resume:
+        raise InvalidStudyError("resume=True needs store=DIR (the directory of the study's store).")
+    backend = _backend(executor, scheduler, max_workers)
+    st = None
+    try:
+        if state is not None and state.chunk_size is not None:
+            cs = state.chunk_size
+        else:
+            cs = int(chunk_size) if chunk_size is not None else max(1, min(
+                MAX_CHUNK, math.ceil(n / (4 * backend.workers)) if backend.workers > 1 else MAX_CHUNK))
+            cs = -(-cs // align) * align
+        _guard_task(fam, min(cs, n), rows_per_item, cells, block if batched else 1, backend.concurrent)
+        n_tasks = -(-n // cs)
+        have: dict[int, dict[str, np.ndarray]] = {}
+        if state is not None:
+            from pidlab.study._store import StudyStore
+
+            assert sspec is not None
+            st = StudyStore.open(state, sspec, chunk_size=cs, n_tasks=n_tasks, n_items=n, family_name=fam.name,
+                                 param_names=tuple(fam.param_names), target=fam.target())
+            have = st.finished()
+        todo = [k for k in range(n_tasks) if k not in have]
+        done0 = sum(min(n, (k + 1) * cs) - k * cs for k in have)
+        # tasks are made lazily, as the executor takes them: never the whole list of a huge study
+        tasks = (_Task(fam.shard(k * cs, min(n, (k + 1) * cs)), k * cs, min(n, (k + 1) * cs), plan, solver_plan,
+                       bool(batch), errors, block, bool(bounds)) for k in todo)
+        on_done = None
+        if st is not None:
+            store_ = st
+
+            def on_done(i: int, chunk: Any) -> None:
+                k = todo[i]
+                store_.append(k, k * cs, min(n, (k + 1) * cs), chunk)
+
+        if progress is not None and done0:
+            progress(done0, n)
+        prog = progress if progress is None or not done0 else (lambda d, t: progress(done0 + d, t))
+        new = backend.map(tasks, len(todo), prog, n, on_done)
+        description = backend.description
+    finally:
+        backend.close()
+        if st is not None:
+            st.close()
+    notes: tuple[str, ...] = ()
+    if st is not None and state is not None:
+        from pidlab.study._store import decode_chunk, encode_chunk
+
+        # the table is made of the stored bytes, so a resumed study and one that never stopped are identical
+        got = dict(have)
+        for k, ch in zip(todo, new):
+            got[k] = decode_chunk(encode_chunk(ch))
+        chunks = [got[k] for k in range(n_tasks)]
+        if have:
+            notes += (f"resumed from the store in {str(state.directory)!r}: {len(have)} of {n_tasks} chunk(s) were "
+                      f"already done, {len(todo)} computed now",)
+        if st.dropped:
+            notes += (f"{len(st.dropped)} damaged chunk(s) in the store (checksum mismatch) were recomputed",)
+    else:
+        chunks = new
+    columns = _assemble(chunks, fam.name, tuple(fam.param_names), fam.target())
     return StudyResult(spec, columns, fam.target(), description, n_tasks, cs, time.perf_counter() - t0,
-                       _notes(columns))
+                       _notes(columns) + notes)
 
 
+#: The synergy bounds of one item cost about as much as this many decompositions (measured ~30).
+BOUNDS_ROWS = 30
 #: Bytes of one row of the study's table (nine float columns, object columns, the per-chunk copy).
 ROW_BYTES = 512
 #: Elementary operations of one (distribution, measure) row on a table of K cells: a decomposition
@@ -618,13 +733,14 @@ def _guard_task(fam: Family, cs: int, rows_per_item: int, cells: int | None, bat
                  hint="Use smaller tables, a smaller chunk_size, fewer workers or batch=False")
 
 
-def _assemble(chunks: list[dict[str, np.ndarray]], fam: Family) -> dict[str, np.ndarray]:
+def _assemble(chunks: list[dict[str, np.ndarray]], fam_name: str, param_names: tuple[str, ...],
+              target: str) -> dict[str, np.ndarray]:
     """Concatenate the chunks' columns (already in row order) into the study's typed table."""
     cat = {k: np.concatenate([ch[k] for ch in chunks]) for k in chunks[0]} if chunks else {}
     nrows = int(cat["item"].shape[0]) if cat else 0
     cols: dict[str, np.ndarray] = {"item": cat.get("item", np.zeros(0, dtype=np.int64)),
-                                   "family": np.full(nrows, fam.name, dtype=object)}
-    for p in fam.param_names:
+                                   "family": np.full(nrows, fam_name, dtype=object)}
+    for p in param_names:
         vals = cat.get("param:" + p, _objects([]))
         lst = vals.tolist()
         if lst and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in lst):
@@ -635,9 +751,12 @@ def _assemble(chunks: list[dict[str, np.ndarray]], fam: Family) -> dict[str, np.
             cols[p] = vals
     for c in TAIL_COLUMNS:
         if c == "target":
-            cols[c] = np.full(nrows, fam.target(), dtype=object)
+            cols[c] = np.full(nrows, target, dtype=object)
         else:
             cols[c] = cat[c]
+    for c in (*BOUND_COLUMNS, "bounds_error"):
+        if "bound:" + c in cat:
+            cols[c] = cat["bound:" + c]
     for a in cols.values():
         a.setflags(write=False)
     return cols
