@@ -316,3 +316,21 @@ def test_couple_vectors_must_be_finite(capsys, vec):
     assert main(["couple", "--p", vec, "--q", "1"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("pidlab: error: --p ") and "is not a finite number" in err and err.count("\n") == 1
+
+
+def test_broken_pipe_is_quiet_and_python_m_pidlab_works() -> None:
+    """`pidlab ... | head -1` used to print "pidlab: error: [Errno 32] Broken pipe"; here the reader
+    is gone before the first write, so every write fails."""
+    import os
+    import subprocess
+    import sys
+
+    r, w = os.pipe()
+    os.close(r)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "pidlab", "study", "--family", "gates", "--measures", "broja"],
+                              stdout=w, stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(w)
+    assert proc.returncode == 0, proc.stderr
+    assert "Broken pipe" not in proc.stderr and "error" not in proc.stderr, proc.stderr

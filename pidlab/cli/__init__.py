@@ -89,6 +89,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.simplefilter("always", PidlabWarning)
             warnings.showwarning = functools.partial(_show_warning, flags=getattr(args, "_flags", frozenset()))
             return int(args._run(args))
+    except BrokenPipeError:  # the reader went away (`pidlab ... | head`): stop quietly, as Unix tools do
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep the interpreter's final flush quiet
+        except OSError:
+            pass
+        return ExitCode.OK
     except (PidlabError, OSError, ValueError) as exc:
         # one line, naming this subcommand's flags where the library names a Python keyword
         print(f"pidlab: error: {cli_wording(str(exc), getattr(args, '_flags', frozenset()))}", file=sys.stderr)
