@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from pidlab._distribution import SUM_TOL, _labels_for, check_pmf
-from pidlab._fitting import clean_joint, kl_projection, l1_projection, max_entropy
+from pidlab._fitting import clean_joint, consistency_violation, kl_projection, l1_projection, max_entropy
 from pidlab._results import FrozenMap, Result
 from pidlab.exceptions import InconsistentMarginalsError, InvalidDistributionError, ParameterError
 
@@ -39,6 +39,30 @@ __all__ = [
 CONSISTENCY_TOL = 1e-8
 
 _REPAIR_METHODS = ("tv", "kl")
+
+
+def check_repair_option(repair: Any, function: str) -> bool | str:
+    """The ``repair`` option of an analysis, validated up front (False, True, "tv" or "kl"), or ParameterError."""
+    if isinstance(repair, bool | np.bool_):
+        return bool(repair)
+    if isinstance(repair, str) and repair in _REPAIR_METHODS:
+        return repair
+    raise ParameterError(
+        f"The `'repair'` parameter of `{function}` must be False, True (same as 'tv') or one of {_REPAIR_METHODS}. "
+        f"Got {repair!r} instead: False refuses inconsistent marginals, 'tv' repairs them by the least total "
+        "change, 'kl' by the maximum-likelihood joint."
+    )
+
+
+def check_tol(tol: Any, function: str) -> float:
+    """A consistency tolerance: a finite number in [0, 1), or ParameterError."""
+    ok = isinstance(tol, int | float | np.floating | np.integer) and not isinstance(tol, bool | np.bool_)
+    if not ok or not (math.isfinite(float(tol)) and 0.0 <= float(tol) < 1.0):
+        raise ParameterError(
+            f"The `'tol'` parameter of `{function}` must be a finite number in [0, 1) (a total-variation "
+            f"tolerance; default {CONSISTENCY_TOL}). Got {tol!r} instead."
+        )
+    return float(tol)
 
 
 def _ro(a: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -74,6 +98,13 @@ class ConsistencyReport(Result):
         ``max(tv_*) <= tol`` and ``violation_l1 <= tol``.
     tol : float
         The tolerance used.
+    method : str
+        How ``violation_l1`` was obtained: ``"lp"`` (the full LP, tables up to
+        ``pidlab._fitting.FULL_LP_MAX_CELLS`` cells), ``"markov witness"`` (a Markov-chain joint
+        realises the tables within ``tol``: exact), ``"lp (allowed cells)"`` (the LP restricted to
+        the cells no zero entry excludes: zero iff realisable, else an upper bound),
+        ``"singletons (lower bound 2 max TV)"`` (the singletons disagree, which decides it),
+        ``"joint"`` (certified by a joint known to realise the tables).
     """
 
     tv_y: float
@@ -83,6 +114,7 @@ class ConsistencyReport(Result):
     singletons_agree: bool
     realisable: bool
     tol: float
+    method: str = "lp"
 
     @property
     def consistent(self) -> bool:
@@ -109,6 +141,7 @@ class ConsistencyReport(Result):
             "realisable": bool(self.realisable),
             "consistent": bool(self.consistent),
             "tol": float(self.tol),
+            "method": self.method,
         }
 
     def table(self) -> str:
@@ -210,6 +243,12 @@ class MaxEntResult(Result):
         Largest violation of the marginal constraints by ``joint``.
     iterations : int
         Newton iterations.
+    certificate : FrozenMap
+        How ``entropy_upper`` was made (bits): ``dual_value`` (the weak-duality value over every
+        cell no zero marginal excludes, so valid whatever the support LP decided), plus
+        ``rounding`` (bound on its floating-point error) and ``input_rounding`` (the tables being
+        marginals of a joint only up to rounding); ``off_support_cells`` and ``lambda`` describe the
+        direction that drove the structural zeros out of the bound.
     """
 
     joint: NDArray[np.float64] = field(repr=False)
@@ -219,6 +258,10 @@ class MaxEntResult(Result):
     duality_gap: float
     residual: float
     iterations: int
+    certificate: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "certificate", FrozenMap(self.certificate))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -228,6 +271,7 @@ class MaxEntResult(Result):
             "residual": float(self.residual),
             "iterations": int(self.iterations),
             "support_size": int(self.support.sum()),
+            "certificate": {k: float(v) for k, v in self.certificate.items()},
             "units": self.units,
         }
 
@@ -408,15 +452,16 @@ class Marginals:
         tol : float
             Tolerance on every total variation and on the L1 violation.
         """
+        tol = check_tol(tol, "Marginals.consistency")
         a, b, c = self.tables()
         tv_y = 0.5 * float(np.abs(a.sum(0) - b.sum(0)).sum())
         tv_x1 = 0.5 * float(np.abs(a.sum(1) - c.sum(1)).sum())
         tv_x2 = 0.5 * float(np.abs(b.sum(1) - c.sum(0)).sum())
-        viol, _ = l1_projection(a, b, c)
+        viol, how = consistency_violation(a, b, c, tol=tol, max_tv=max(tv_y, tv_x1, tv_x2))
         singletons = max(tv_y, tv_x1, tv_x2) <= tol
         return ConsistencyReport(
             tv_y=tv_y, tv_x1=tv_x1, tv_x2=tv_x2, violation_l1=viol,
-            singletons_agree=singletons, realisable=viol <= tol, tol=float(tol),
+            singletons_agree=singletons, realisable=viol <= tol, tol=float(tol), method=how,
         )
 
     def check(self, *, repair: bool | str = False, tol: float = CONSISTENCY_TOL) -> tuple[Marginals, RepairResult | None]:
@@ -427,7 +472,8 @@ class Marginals:
         ``repair`` is True (method ``"tv"``) or a method name, in which case the repaired triple
         and the :class:`RepairResult` are returned.
         """
-        m, res, _ = self._check(repair=repair, tol=tol)
+        check_repair_option(repair, "Marginals.check")
+        m, res, _ = self._check(repair=repair, tol=check_tol(tol, "Marginals.check"))
         return m, res
 
     def _report_from_joint(self, joint: ArrayLike, tol: float) -> ConsistencyReport | None:
@@ -448,7 +494,7 @@ class Marginals:
         tv_x2 = 0.5 * float(np.abs(b.sum(1) - c.sum(0)).sum())
         return ConsistencyReport(
             tv_y=tv_y, tv_x1=tv_x1, tv_x2=tv_x2, violation_l1=viol,
-            singletons_agree=max(tv_y, tv_x1, tv_x2) <= tol, realisable=True, tol=float(tol),
+            singletons_agree=max(tv_y, tv_x1, tv_x2) <= tol, realisable=True, tol=float(tol), method="joint",
         )
 
     def _check(
@@ -467,11 +513,11 @@ class Marginals:
                 report=rep,
             )
         method = "tv" if repair is True else str(repair)
-        res = self.repair(method=method, tol=tol)
+        res = self.repair(method=method, tol=tol, _before=rep)
         return res.marginals, res, rep
 
     def repair(self, method: str = "tv", *, tol: float = CONSISTENCY_TOL, weights: Sequence[float] = (1.0, 1.0, 1.0),
-               max_iter: int = 20000) -> RepairResult:
+               max_iter: int = 20000, _before: ConsistencyReport | None = None) -> RepairResult:
         """The closest realisable triple, and how far the tables moved.
 
         Parameters
@@ -505,7 +551,7 @@ class Marginals:
                 f"The `'method'` parameter of `Marginals.repair` must be one of {_REPAIR_METHODS}. Got {method!r} "
                 "instead: 'tv' for the least total change, 'kl' for the maximum-likelihood joint of empirical tables."
             )
-        before = self.consistency(tol)
+        before = _before if _before is not None else self.consistency(tol)
         a, b, c = self.tables()
         if method == "tv":
             _, r = l1_projection(a, b, c)

@@ -471,6 +471,26 @@ def test_shape_and_argument_errors() -> None:
         synergy_bounds(Marginals.from_joint(pidlab.examples.get("xor")), mec_bound="greedy")
 
 
+@pytest.mark.parametrize("repair", ["bogus", "TV", 1, None, 0.5])
+def test_repair_option_validated_even_when_consistent(repair: object) -> None:
+    """A bad `repair` is refused up front, also on consistent marginals (where it used to be ignored)."""
+    m = Marginals.from_joint(pidlab.examples.get("xor"))
+    assert m.consistency().consistent
+    with pytest.raises(ParameterError, match="`'repair'` parameter of `synergy_bounds`"):
+        synergy_bounds(m, repair=repair)
+    with pytest.raises(ParameterError, match="`'repair'` parameter of `Marginals.check`"):
+        m.check(repair=repair)
+
+
+@pytest.mark.parametrize("tol", [-1e-3, float("nan"), float("inf"), "1e-8", True, 1.5])
+def test_tol_and_alpha_note_validated(tol: object) -> None:
+    m = Marginals.from_joint(pidlab.examples.get("xor"))
+    with pytest.raises(ParameterError, match="`'tol'` parameter of `synergy_bounds`"):
+        synergy_bounds(m, tol=tol)
+    with pytest.raises(ParameterError, match="`'alpha_note'`"):
+        synergy_bounds(m, alpha_note=3)
+
+
 def test_user_classifiers_warn_and_are_used() -> None:
     p = _noisy_copies()
     m = Marginals.from_joint(p)

@@ -254,3 +254,49 @@ def test_bootstrap_off_by_default_and_bad_parameters() -> None:
         pidlab.estimate(x1, y, x2, y, x1, x2, discretizer="categorical", n_bootstrap=-1)
     with pytest.raises(ParameterError, match="confidence"):
         pidlab.estimate(x1, y, x2, y, x1, x2, discretizer="categorical", n_bootstrap=2, confidence=1.5)
+
+
+def test_features_must_be_1d_or_2d() -> None:
+    """3-D features (images, sequences) are refused with the reshape that fixes them, not flattened."""
+    a1, ay, b2, by, c1, c2 = _ok()
+    rng = np.random.default_rng(3)
+    cube = rng.normal(size=(len(a1), 2, 2))
+    pairs_cube = rng.normal(size=(len(c1), 2, 2, 1))
+    for args in ([cube, ay, b2, by, c1, c2], [a1, ay, b2, by, pairs_cube, c2], [a1, ay, b2, by, c1, pairs_cube]):
+        with pytest.raises(InvalidDistributionError, match=r"1-D .* 2-D .*reshape\(len\(X\), -1\)"):
+            pidlab.estimate(*args, discretizer="kmeans", n_clusters=2)
+    with pytest.raises(InvalidDistributionError, match="got shape \\(\\)"):
+        pidlab.estimate(np.float64(1.0), ay, b2, by, c1, c2, discretizer="categorical")
+    # the flattened features the message asks for are accepted
+    res = pidlab.estimate(cube.reshape(len(cube), -1), ay, b2, by, rng.normal(size=(len(c1), 4)), c2,
+                          discretizer="kmeans", n_clusters=2)
+    assert res.bounds.S_lower <= res.bounds.S_upper + 1e-12
+
+
+@pytest.mark.parametrize(
+    ("bad", "match"),
+    [
+        (np.nan, "NaN label"),
+        (None, "missing"),
+        ("nan", "text 'nan'"),
+        ("NaN", "text 'nan'"),
+        ("b\x00", "NUL"),
+        ("\x00", "NUL"),
+    ],
+)
+def test_labels_that_would_silently_become_a_class_are_refused(bad: object, match: str) -> None:
+    """Object/str labels: NaN, None, the text 'nan' and NUL bytes each would otherwise be (or merge into) a class."""
+    a1, ay, b2, by, c1, c2 = _ok()
+    names = np.array(["a", "b", "c"])
+    ya = list(names[np.asarray(ay) % 3])
+    yb = list(names[np.asarray(by) % 3])
+    ok = pidlab.estimate(a1, ya, b2, yb, c1, c2, discretizer="categorical")
+    assert set(ok.classes) == set(ya)
+    yb_bad = list(yb)
+    yb_bad[1] = bad
+    with pytest.raises(InvalidDistributionError, match=match):
+        pidlab.estimate(a1, ya, b2, yb_bad, c1, c2, discretizer="categorical")
+    # the same through a pandas Series with object dtype
+    pd = pytest.importorskip("pandas")
+    with pytest.raises(InvalidDistributionError, match=match):
+        pidlab.estimate(a1, pd.Series(yb_bad, dtype=object), b2, yb, c1, c2, discretizer="categorical")

@@ -183,3 +183,74 @@ def test_batched_em_equals_one_problem_at_a_time() -> None:
             if done:
                 break
         np.testing.assert_allclose(one, r, atol=1e-13)
+
+
+# ----------------------------------------------------------------------------- scale (issue 13)
+def _sampled(n: int, ny: int, size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Empirical tables of ONE sample of (x1, x2, y): realisable exactly (the sample's joint realises them)."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, ny, size)
+    x1 = (y * (n // ny) + rng.integers(0, 2 * (n // ny), size)) % n
+    x2 = (y * (n // ny) + rng.integers(0, 2 * (n // ny), size)) % n
+
+    def tab(u: np.ndarray, v: np.ndarray, nu: int, nv: int) -> np.ndarray:
+        t = np.bincount(u * nv + v, minlength=nu * nv).reshape(nu, nv).astype(float)
+        return t / t.sum()
+
+    return tab(x1, y, n, ny), tab(x2, y, n, ny), tab(x1, x2, n, n)
+
+
+def test_large_consistency_uses_exact_cheap_tests() -> None:
+    """Above FULL_LP_MAX_CELLS: singleton disagreement, a Markov witness, or the LP on the allowed cells only."""
+    from pidlab._fitting import FULL_LP_MAX_CELLS
+
+    a, b, c = _sampled(200, 10, 3000)
+    assert a.shape[0] * b.shape[0] * a.shape[1] > FULL_LP_MAX_CELLS
+    rep = Marginals(a, b, c).consistency()
+    assert rep.consistent and rep.method == "lp (allowed cells)", rep
+    # a Markov chain X1 - Y - X2 is certified by its own witness
+    py = a.sum(0)
+    c_markov = (a / py) @ b.T
+    rep = Marginals(a, b, c_markov).consistency()
+    assert rep.consistent and rep.method == "markov witness" and rep.violation_l1 < 1e-12
+    # singletons that disagree decide it: violation >= 2 * max TV (independently: a and b differ in p(y))
+    b2 = np.roll(b, 1, axis=1)
+    rep = Marginals(a, b2, c).consistency()
+    tv_y = 0.5 * np.abs(a.sum(0) - b2.sum(0)).sum()
+    assert not rep.consistent and rep.method.startswith("singletons") and rep.violation_l1 == pytest.approx(2 * tv_y)
+    # a realisable-looking but impossible triple (x1 = x2 in c, but x1 and x2 carry different y)
+    n = 160
+    a3 = np.zeros((n, 2))
+    a3[: n // 2, 0] = a3[n // 2 :, 1] = 1.0 / n
+    b3 = np.zeros((n, 2))
+    b3[: n // 2, 1] = b3[n // 2 :, 0] = 1.0 / n
+    rep = Marginals(a3, b3, np.eye(n) / n).consistency()
+    assert rep.singletons_agree and not rep.realisable and rep.violation_l1 > 0.5
+
+
+def test_large_tables_are_refused_early_with_the_fix() -> None:
+    a, b, c = _sampled(300, 10, 500)
+    with pidlab.limits(max_memory="20MiB"), pytest.raises(pidlab.ProblemTooLargeError, match="fewer clusters"):
+        pidlab.synergy_bounds(a, b, c)
+    with pidlab.limits(max_memory="2MiB"), pytest.raises(pidlab.ProblemTooLargeError, match="300 x 300 x 10"):
+        Marginals(a, b, c).max_entropy_joint()
+
+
+def test_max_entropy_without_newton_on_many_rows_is_certified() -> None:
+    """More than NEWTON_MAX_ROWS marginal rows: the IPF point is certified instead (checked against plain IPF)."""
+    from pidlab._fitting import NEWTON_MAX_ROWS
+
+    rng = np.random.default_rng(4)
+    p = rng.dirichlet(np.ones(40 * 30 * 2)).reshape(40, 30, 2)
+    assert 40 * 30 + 40 * 2 + 30 * 2 > NEWTON_MAX_ROWS
+    me = Marginals.from_joint(p).max_entropy_joint()
+    a, b, c = p.sum(1), p.sum(0), p.sum(2)
+    r = np.full(p.shape, 1 / p.size)
+    for _ in range(300):
+        r *= (c / r.sum(2))[:, :, None]
+        r *= (a / r.sum(1))[:, None, :]
+        r *= (b / r.sum(0))[None, :, :]
+    H_ipf = float(-(r * np.log2(r)).sum())
+    H_p = float(-(p * np.log2(p)).sum())
+    assert me.entropy_upper >= H_ipf - 1e-9 >= H_p - 1e-9
+    assert me.entropy_upper - H_ipf < 1e-7 and me.residual < 1e-9

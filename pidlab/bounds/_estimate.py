@@ -35,7 +35,7 @@ from pidlab.bounds._samples import (
     discretize,
     read_samples,
 )
-from pidlab.bounds._synergy import SynergyBounds, synergy_bounds
+from pidlab.bounds._synergy import SynergyBounds, _check_size, synergy_bounds
 from pidlab.exceptions import AssumptionWarning, InconsistentMarginalsError, ParameterError
 
 __all__ = ["estimate", "EstimateResult", "BootstrapResult", "MIN_SAMPLES", "BOOTSTRAP_QUANTITIES"]
@@ -372,6 +372,7 @@ def estimate(
                                 n_clusters=n_clusters, discretizer_params=discretizer_params, random_state=random_state)
     t_disc = time.perf_counter()
     tables = count_tables(c1, c2, samples, names)
+    _check_size(tables.shape)  # refuse tables too large for the bounds before reconciling them
     t_tables = time.perf_counter()
     m, report, repair, joint, notes = _reconcile(tables.raw, reconcile, samples.sizes)
     t_rec = time.perf_counter()
@@ -433,7 +434,8 @@ def _reconcile(
         )
     method = "kl" if reconcile == "ml" else "tv"
     w = (sizes["labelled_1"], sizes["labelled_2"], sizes["pairs"])
-    rr = raw.repair(method=method, weights=w, max_iter=EM_MAX_ITER) if method == "kl" else raw.repair(method="tv")
+    rr = (raw.repair(method=method, weights=w, max_iter=EM_MAX_ITER, _before=rep) if method == "kl"
+          else raw.repair(method="tv", _before=rep))
     notes.append(
         f"the three empirical tables were reconciled with method {reconcile!r} "
         f"({'maximum-likelihood joint, EM weighted by data set sizes' if method == 'kl' else 'least total variation'}); "

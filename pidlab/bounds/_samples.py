@@ -60,6 +60,9 @@ def read_samples(x1_labelled: Any, y1: Any, x2_labelled: Any, y2: Any, x1_pairs:
         A data set with fewer than ``MIN_SAMPLES`` samples, mismatched lengths, NaN or missing
         labels, or labelled sets whose label sets differ.
     """
+    for what, X in (("x1_labelled", x1_labelled), ("x2_labelled", x2_labelled), ("x1_pairs", x1_pairs),
+                    ("x2_pairs", x2_pairs)):
+        _check_feature_shape(X, what)
     ya, yb = _labels(y1, "y1 (labels of modality 1)"), _labels(y2, "y2 (labels of modality 2)")
     sizes = {
         "labelled_1": _n(x1_labelled), "labelled_2": _n(x2_labelled), "pairs": _n(x1_pairs),
@@ -125,8 +128,10 @@ def discretize(
     d2 = _make_discretizer(specs[1], n_clusters, random_state, params)
     all1 = _stack(x1_labelled, x1_pairs)
     all2 = _stack(x2_labelled, x2_pairs)
-    c1 = np.asarray(d1.fit(all1).transform(all1), dtype=np.intp)
-    c2 = np.asarray(d2.fit(all2).transform(all2), dtype=np.intp)
+    from pidlab._discretizers import fit_codes  # checks the codes (integers, one per sample, within the guard)
+
+    c1 = fit_codes(d1, all1, "the samples of modality 1")
+    c2 = fit_codes(d2, all2, "the samples of modality 2")
     return d1, d2, c1, c2
 
 
@@ -154,16 +159,85 @@ def count_tables(
 
 
 def _labels(y: Any, what: str) -> NDArray[Any]:
-    arr = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
+    """The labels as a 1-D array, refusing values that would silently become a class of their own.
+
+    Refused: NaN / None / ``pd.NA`` (missing labels), the text ``"nan"`` in any case (what
+    ``str(float("nan"))`` and ``astype(str)`` make of a missing label; a real class is never
+    called that), and strings or bytes containing a NUL character (numpy's string arrays drop
+    trailing NULs, so ``"a"`` and ``"a\\x00"`` would silently merge, and a NUL is never part of a
+    meaningful label). Python sequences of strings are kept as objects so that their NULs are seen.
+    """
+    if hasattr(y, "to_numpy"):
+        arr = y.to_numpy()
+    elif isinstance(y, np.ndarray):
+        arr = y
+    else:
+        arr = np.asarray(y)
+        if arr.dtype.kind in "USO":  # keep the Python strings (a numpy str array drops trailing NULs)
+            arr = np.empty(arr.shape, dtype=object)
+            arr[...] = _nested(y, arr.ndim)
     if arr.ndim == 2 and 1 in arr.shape:
         arr = arr.ravel()
     if arr.ndim != 1:
         raise InvalidDistributionError(f"{what} must be one label per sample (1-D); got shape {arr.shape}.")
     if arr.dtype.kind == "f" and np.isnan(arr).any():
         raise InvalidDistributionError(f"{what} contains NaN labels; drop unlabelled samples from the labelled sets.")
-    if arr.dtype.kind == "O" and any(v is None for v in arr):
-        raise InvalidDistributionError(f"{what} contains missing (None) labels; drop those samples.")
+    if arr.dtype.kind == "c" and np.isnan(arr).any():
+        raise InvalidDistributionError(f"{what} contains NaN labels; drop unlabelled samples from the labelled sets.")
+    if arr.dtype.kind in "USO":
+        for i, v in enumerate(arr.tolist()):
+            problem = _bad_label(v)
+            if problem:
+                raise InvalidDistributionError(
+                    f"{what} contains {problem} at position {i} ({v!r}); it would silently become a class of its own. "
+                    "Drop those samples (missing labels) or relabel them."
+                )
     return arr
+
+
+def _nested(y: Any, ndim: int) -> Any:
+    """``y`` as nested lists of depth ``ndim`` (for filling an object array element by element)."""
+    if ndim == 0:
+        return y
+    return [_nested(v, ndim - 1) for v in y]
+
+
+def _bad_label(v: Any) -> str:
+    """What is wrong with one label ("" when nothing)."""
+    if v is None or type(v).__name__ in ("NAType", "NaTType"):
+        return "a missing (None/NA) label"
+    if isinstance(v, float | np.floating | complex | np.complexfloating) and v != v:
+        return "a NaN label"
+    if isinstance(v, str | bytes | np.str_ | np.bytes_):
+        text = v.decode("latin-1") if isinstance(v, bytes | np.bytes_) else str(v)
+        if "\x00" in text:
+            return "a label with a NUL character"
+        if text.strip().lower() == "nan":
+            return "the text 'nan' (a stringified missing label)"
+    return ""
+
+
+def _check_feature_shape(X: Any, what: str) -> None:
+    """Features must be one value per sample (1-D) or one row of features per sample (2-D)."""
+    shape = getattr(X, "shape", None)
+    if shape is None:
+        try:
+            shape = np.shape(X)
+        except ValueError:  # ragged nested sequences
+            raise InvalidDistributionError(
+                f"{what} must be a 1-D array (one feature) or a 2-D array (one row of features per sample); its rows "
+                "have different lengths. Give every sample the same number of features."
+            ) from None
+    if len(shape) not in (1, 2):
+        hint = (
+            f"flatten each sample first, e.g. X.reshape(len(X), -1) for shape {tuple(shape)} -> "
+            f"({shape[0]}, {int(np.prod(shape[1:]))}), or embed it (an image or a sequence) into a feature vector"
+            if len(shape) > 2 else "pass one row per sample, e.g. np.asarray(X).reshape(-1, 1)"
+        )
+        raise InvalidDistributionError(
+            f"{what} must be a 1-D array (one feature) or a 2-D array (samples x features); got shape {tuple(shape)}. "
+            f"pidlab does not flatten features silently: {hint}."
+        )
 
 
 def _n(X: Any) -> int:
@@ -205,10 +279,6 @@ def _stack(a: Any, b: Any) -> Any:
         A = A.reshape(-1, 1)
     if B.ndim == 1:
         B = B.reshape(-1, 1)
-    if A.ndim > 2:
-        A = A.reshape(A.shape[0], -1)
-    if B.ndim > 2:
-        B = B.reshape(B.shape[0], -1)
     if A.shape[1:] != B.shape[1:]:
         raise InvalidDistributionError(
             f"the labelled and the unlabelled samples of a modality have different numbers of features "

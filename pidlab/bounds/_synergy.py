@@ -37,12 +37,20 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from pidlab._info import clean_zero, entropy, mutual_information_2d
-from pidlab._marginals import CONSISTENCY_TOL, ConsistencyReport, Marginals, RepairResult
+from pidlab._marginals import (
+    CONSISTENCY_TOL,
+    ConsistencyReport,
+    Marginals,
+    RepairResult,
+    check_repair_option,
+    check_tol,
+)
 from pidlab._results import Result, freeze, thaw
 from pidlab._status import Status
 from pidlab.bounds._paper import paper_variants
 from pidlab.bounds._theorems import (
     C_DISAGREEMENT,
+    UNIT_ROUNDOFF,
     UPPER_COUPLINGS,
     ZERO_TOL,
     accuracy_bounds,
@@ -53,6 +61,7 @@ from pidlab.bounds._theorems import (
     information_range,
     lower_bound_disagreement,
     lower_bound_redundancy,
+    tables_rounding,
     upper_bound_couplings,
 )
 from pidlab.exceptions import AssumptionWarning, InvalidDistributionError, ParameterError
@@ -125,6 +134,11 @@ class SynergyBounds(Result):
     notes : tuple of str
     names : tuple of str
         Variable names (sources, target); also as :attr:`sources` and :attr:`target`.
+    numerics : FrozenMap or None
+        Where each bound's numerical error comes from and how much it was widened by (bits):
+        every lower bound is the low end and every upper bound the high end of its own bracket
+        (BROJA's certified ``[m_lower, m_upper]``, the max-entropy dual value with its rounding
+        bound, and :func:`pidlab.bounds._theorems.tables_rounding` for the entropies combined).
 
     The property :attr:`status` gives the BROJA solve's status (``broja["status"]``) as a
     :class:`pidlab.Status`.
@@ -159,9 +173,10 @@ class SynergyBounds(Result):
     notes: tuple[str, ...] = field(default_factory=tuple)
     names: tuple[str, str, str] = ("X1", "X2", "Y")
     units: str = "bits"
+    numerics: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
-        for name in ("upper_terms", "broja", "maxent", "repair", "assumptions", "paper"):
+        for name in ("upper_terms", "broja", "maxent", "repair", "assumptions", "paper", "numerics"):
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, freeze(value))
@@ -234,6 +249,8 @@ class SynergyBounds(Result):
         }
         if self.paper is not None:
             d["paper"] = thaw(self.paper)
+        if self.numerics is not None:
+            d["numerics"] = thaw(self.numerics)
         if self.notes:
             d["notes"] = list(self.notes)
         return d
@@ -331,22 +348,42 @@ def synergy_bounds(
     (0.311278, 0.5)
     """
     _check_parameters(variant, mec_bound, classifiers, alpha)
+    check_repair_option(repair, "synergy_bounds")
+    tol = check_tol(tol, "synergy_bounds")
+    if alpha_note is not None and not isinstance(alpha_note, str):
+        raise ParameterError(
+            f"The `'alpha_note'` parameter of `synergy_bounds` must be a string (where alpha came from) or None. "
+            f"Got {alpha_note!r} instead."
+        )
     m0 = _as_marginals(m_or_p_x1y, p_x2y, p_x1x2)
+    _check_size(m0.shape)
     m, rep_res, report = m0._check(repair=repair, tol=tol, joint=joint)
     a, b, c12 = m.tables()
     notes: list[str] = [] if rep_res is None else [rep_res.summary()]
     fs, cls_note = _disagreement_input(m, classifiers, alpha, alpha_note)
 
     atoms = exact_atoms(a, b, solver=solver, atol=max(tol, 1e-9), notes=notes)  # R, U1, U2 (exact)
+    rnd = tables_rounding(a, b, c12)  # floating-point error of the entropies the bounds combine
     S_R, me = lower_bound_redundancy(m, atoms.R, atoms.H_y, feasible=_known_joint(rep_res, joint, report))  # Thm 1
     alpha = disagreement(a, b, c12, fs) if alpha is None else float(alpha)  # Thm 2
-    S_U = lower_bound_disagreement(alpha, atoms.U1, atoms.U2)
+    n1, n2, ny = m.shape
+    rnd_alpha = 2.0 * (n1 * n2 * ny + 8) * UNIT_ROUNDOFF * (C_DISAGREEMENT * alpha + 2.0)
+    S_U = lower_bound_disagreement(alpha, atoms.U1, atoms.U2) - rnd - rnd_alpha
     pairs = coupling_pairs(a, b, c12, atoms.p_y)  # eq. 50
     H12 = entropy(c12)
-    S_up, upper_terms = upper_bound_couplings(pairs, H12, atoms.H_y, atoms.m_lower, mec_bound=mec_bound)
+    S_up, upper_terms = upper_bound_couplings(pairs, H12, atoms.H_y, atoms.m_lower, mec_bound=mec_bound,
+                                              rounding=rnd)
     S_lo = max(0.0, S_R, S_U)  # Thm 5
     I_lo, I_up = information_range(atoms.H_y, atoms.m_lower, atoms.m_upper, S_lo, S_up)
     acc_lo, acc_up = accuracy_bounds(a, b, atoms.H_y, I_lo, I_up)
+    numerics = {
+        "entropy_rounding": rnd,
+        "S_lower_redundancy": {"maxent_upper": me.entropy_upper, **dict(me.certificate), "entropy_rounding": rnd},
+        "S_lower_disagreement": {"entropy_rounding": rnd, "alpha_rounding": rnd_alpha},
+        "S_upper": {"entropy_rounding": rnd, "coupling_rounding": upper_terms[upper_terms["largest"]]["rounding"]},
+        "note": "each bound is the conservative end of its numerical bracket: BROJA's certified [m_lower, m_upper], "
+        "the certified dual value of the max-entropy joint, and the stated floating-point error bounds",
+    }
 
     paper: dict[str, Any] | None = None
     if variant == "paper":
@@ -357,17 +394,33 @@ def synergy_bounds(
     def z(v: float) -> float:
         return clean_zero(v, ZERO_TOL)
 
+    def z_up(v: float) -> float:  # an upper bound is never rounded down to 0
+        return 0.0 if -ZERO_TOL < v < 0.0 else float(v)
+
     return SynergyBounds(
         R=z(atoms.R), U1=z(atoms.U1), U2=z(atoms.U2),
-        S_lower_redundancy=z(S_R), S_lower_disagreement=z(S_U), S_upper=z(S_up),
+        S_lower_redundancy=z(S_R), S_lower_disagreement=z(S_U), S_upper=z_up(S_up),
         S_lower=z(S_lo), accuracy_lower=float(acc_lo), accuracy_upper=float(acc_up),
         alpha=alpha, c=C_DISAGREEMENT, I_x1y=atoms.I_x1y, I_x2y=atoms.I_x2y, I_x1_x2=mutual_information_2d(c12),
         H_y=atoms.H_y, I_lower=float(I_lo), I_upper=float(I_up), n_classes=m.shape[2],
         upper_terms=upper_terms, broja=atoms.broja, maxent=me.to_dict(), consistency=report,
         repair=rep_res.to_dict() if rep_res is not None else None,
         assumptions=_assumptions(cls_note, mec_bound), variant=variant, paper=paper, notes=tuple(notes),
-        names=m.names,
+        names=m.names, numerics=numerics,
     )
+
+
+def _check_size(shape: tuple[int, int, int]) -> None:
+    """Refuse, before any work, tables whose dense steps cannot fit: the maximum-entropy joint and the
+    BROJA certificate each hold about a dozen float arrays of the full ``|X1| x |X2| x |Y|`` grid."""
+    from pidlab._limits import check_memory
+
+    n1, n2, ny = shape
+    check_memory(8.0 * n1 * n2 * ny * 24,
+                 f"synergy_bounds on a {n1} x {n2} x {ny} table (the maximum-entropy joint and the BROJA certificate, "
+                 f"{n1 * n2 * ny:,} cells)",
+                 hint="Use fewer symbols per modality: fewer clusters (n_clusters), a coarser discretizer, or merge rare "
+                 "symbols")
 
 
 def _check_parameters(variant: Any, mec_bound: Any, classifiers: Any, alpha: Any) -> None:

@@ -52,6 +52,36 @@ UPPER_COUPLINGS = ("p_x1x2 with p_y", "p_x1y with p_x2", "p_x2y with p_x1")
 #: Bounds within this distance of 0 are reported as exactly 0 (floating-point dust).
 ZERO_TOL = 1e-13
 
+#: Unit roundoff of IEEE double precision.
+UNIT_ROUNDOFF = 2.0**-53
+
+
+def entropy_rounding(p: NDArray[np.float64], n_sum: int = 1) -> float:
+    """A bound (bits) on the floating-point error of ``entropy(p)`` (``-sum p log2 p`` in double precision).
+
+    Each term ``p log2 p`` is within 3 unit roundoffs ``u`` of exact (one for ``log2``, one for the
+    product, one spare), and summing ``n`` terms adds at most ``(n - 1) u`` times the sum of their
+    magnitudes, ``H(p)``. The entries themselves may be sums of ``n_sum`` numbers (marginals
+    of a joint), each off by at most ``n_sum * u`` relatively, which moves each term by at most
+    ``n_sum * u * p (|log2 p| + log2 e)``. Total: ``(n + 2 + n_sum) u (H + log2(e) sum p)``, doubled
+    as a margin for the second-order terms.
+    """
+    arr = np.asarray(p, dtype=float)
+    h = abs(entropy(arr))
+    return 2.0 * (arr.size + 2 + n_sum) * UNIT_ROUNDOFF * (h + float(arr.sum()) / LN2)
+
+
+def tables_rounding(p_x1y: NDArray[np.float64], p_x2y: NDArray[np.float64], p_x1x2: NDArray[np.float64]) -> float:
+    """Rounding bound (bits) on any signed sum of the entropies the bounds use, each used at most 3 times.
+
+    The bounds combine ``H(X1,Y)``, ``H(X2,Y)``, ``H(X1,X2)``, ``H(Y)``, ``H(X1)``, ``H(X2)`` (directly
+    and through ``I(X1;Y)``, ``I(X2;Y)``, ``I(X1;X2)``), each at most three times; the tables may be
+    the marginals of a joint (entries summed over ``max(n1, n2, ny)`` cells).
+    """
+    n = max(p_x1y.shape[0], p_x2y.shape[0], p_x1y.shape[1])
+    parts = (p_x1y, p_x2y, p_x1x2, p_x1y.sum(0), p_x1y.sum(1), p_x2y.sum(1))
+    return 3.0 * sum(entropy_rounding(t, n * n) for t in parts)
+
 Tables = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
 
 
@@ -170,7 +200,9 @@ def lower_bound_redundancy(
     me = m.max_entropy_joint(_checked=True, feasible=feasible)
     I12 = mutual_information_2d(c12)
     H_1y, H_2y = entropy(a), entropy(b)
-    return R - I12 + H_1y + H_2y - H_y - me.entropy_upper, me
+    # entropy_upper already includes the rounding of the dual value; the rest is the rounding of
+    # the entropies combined here (tables_rounding), taken off so that the bound stays a lower bound.
+    return R - I12 + H_1y + H_2y - H_y - me.entropy_upper - tables_rounding(a, b, c12), me
 
 
 # ---------------------------------------------------------------------------------------------- Theorem 2
@@ -198,8 +230,9 @@ def disagreement(
         ``alpha`` in ``[0, 2]``.
     """
     f1, f2 = (posterior(p_x1y), posterior(p_x2y)) if classifiers is None else classifiers
-    d2 = ((f1[:, None, :] - f2[None, :, :]) ** 2).sum(axis=2)
-    return float(np.sum(p_x1x2 * d2))
+    # ||f1 - f2||^2 = |f1|^2 + |f2|^2 - 2 f1.f2: n1 x n2 memory (not n1 x n2 x ny), clipped at 0 against rounding
+    d2 = (f1 * f1).sum(1)[:, None] + (f2 * f2).sum(1)[None, :] - 2.0 * (f1 @ f2.T)
+    return max(0.0, float(np.sum(p_x1x2 * np.maximum(d2, 0.0))))
 
 
 def lower_bound_disagreement(alpha: float, U1: float, U2: float, c: float = C_DISAGREEMENT) -> float:
@@ -266,7 +299,7 @@ def coupling_pairs(
 
 def upper_bound_couplings(
     pairs: dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]], H_x1x2: float, H_y: float, m_lower: float,
-    *, mec_bound: str = "best",
+    *, mec_bound: str = "best", rounding: float = 0.0,
 ) -> tuple[float, dict[str, Any]]:
     r"""Eq. 50 with a certified lower bound ``L`` on each minimum-entropy coupling (docs/theory.rst §3.3).
 
@@ -289,6 +322,10 @@ def upper_bound_couplings(
         The certified lower end of ``R + U1 + U2`` (:func:`exact_atoms`).
     mec_bound : {"best", "meet"}
         Which lower bound on each MEC.
+    rounding : float
+        Rounding bound of ``H(X1,X2) + H(Y) - m_lower`` (:func:`tables_rounding`); it is added, with
+        the rounding of the coupling bound ``L`` (:func:`entropy_rounding` of a vector as long as
+        the two marginals), so that the bound stays an upper bound.
 
     Returns
     -------
@@ -310,10 +347,13 @@ def upper_bound_couplings(
             L_val = float(L_val)
             if L_val <= h_meet:
                 L_val, src = h_meet, "meet"
-        terms[key] = {"L": L_val, "source": src, "meet": h_meet}
-    best = max(terms, key=lambda k: terms[k]["L"])
-    S_up = H_x1x2 + H_y - terms[best]["L"] - m_lower
-    S_up_meet = H_x1x2 + H_y - max(t["meet"] for t in terms.values()) - m_lower
+        k = int(np.size(u) + np.size(v))
+        slack_L = 2.0 * (2 * k + 4) * UNIT_ROUNDOFF * (max(L_val, h_meet) + 1.0 / LN2)
+        terms[key] = {"L": L_val, "source": src, "meet": h_meet, "rounding": slack_L}
+    best = max(terms, key=lambda k: terms[k]["L"] - terms[k]["rounding"])
+    S_up = H_x1x2 + H_y - terms[best]["L"] - m_lower + rounding + terms[best]["rounding"]
+    best_meet = max(terms.values(), key=lambda t: t["meet"] - t["rounding"])
+    S_up_meet = H_x1x2 + H_y - best_meet["meet"] - m_lower + rounding + best_meet["rounding"]
     upper_terms: dict[str, Any] = {
         **terms, "largest": best, "mec_bound": mec_bound, "S_upper_meet": clean_zero(S_up_meet, ZERO_TOL),
     }
