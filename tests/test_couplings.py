@@ -418,3 +418,16 @@ def test_ragged_marginal_and_bad_tol_are_clear_errors() -> None:
         pidlab.couple([1.0], [1.0], tol=-1.0)
     with pytest.raises(pidlab.ParameterError, match="`meet`"):
         pidlab.meet([1.0], [1.0], tol=-1.0)
+
+
+def test_subnormal_atoms_give_a_bound_not_a_traceback() -> None:
+    """Found by the fuzz campaign: half of the smallest subnormal is 0, which numpy's geomspace
+    refused ("Geometric sequence cannot include zero")."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        v, _ = pidlab.mec_lower_bound([1.0, 5e-324], [1.0, 5e-324])
+    assert 0.0 <= v <= 1e-300  # the coupling on the diagonal has entropy ~ 5e-324 * 1074 bits
+    r = pidlab.synergy_bounds(pidlab.Marginals([[1.0, 5e-324]], [[1.0, 5e-324]], [[1.0]]))
+    assert r.S_lower == 0.0 and 0.0 <= r.S_upper < 1e-9

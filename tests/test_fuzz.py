@@ -784,14 +784,6 @@ _settings = settings(
 #: reports XFAIL with the repro); any other failure of that entry point still fails. Delete an
 #: entry once its repro passes.
 KNOWN_ELSEWHERE: dict[str, list[tuple[str, str, str]]] = {
-    "Marginals+synergy_bounds": [
-        (
-            "traceback",
-            "Geometric sequence cannot include zero",
-            "pidlab.synergy_bounds(pidlab.Marginals([[1.0, 5e-324]], [[1.0, 5e-324]], [[1.0]])) raises "
-            "numpy's ValueError (subnormal mass)",
-        ),
-    ],
 }
 
 

@@ -48,8 +48,9 @@ def _floor_counts(v: NDArray[np.float64], ts: NDArray[np.float64]) -> NDArray[np
     """``Σ_x floor(v_x / t)`` for each ``t`` in ``ts`` (cells ``>= t`` a row of mass ``v_x`` can hold)."""
     out = np.empty(ts.size)
     step = max(1, 4_000_000 // max(1, v.size))
-    for s in range(0, ts.size, step):
-        out[s : s + step] = np.floor(v[None, :] / ts[s : s + step, None]).sum(axis=1)
+    with np.errstate(over="ignore"):  # v / t overflows to inf for subnormal t: no constraint, as intended
+        for s in range(0, ts.size, step):
+            out[s : s + step] = np.floor(v[None, :] / ts[s : s + step, None]).sum(axis=1)
     return out
 
 
@@ -64,6 +65,8 @@ def threshold_profile_bound(sorted_desc: list[NDArray[np.float64]], *, grid: int
     N = Z.size
     atoms = np.concatenate(asc)
     tmin = float(atoms.min()) / 2.0
+    if tmin <= 0.0:  # half the smallest subnormal underflows to 0; any positive grid start is valid
+        tmin = float(atoms.min())
     pts = np.unique(np.concatenate([np.geomspace(tmin, 1.0, grid), atoms, [1.0]]))
     pts = pts[(pts >= tmin) & (pts <= 1.0)]
     ta, tb = pts[:-1], pts[1:]
