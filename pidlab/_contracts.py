@@ -10,7 +10,8 @@ work around the method itself, one public method for the subclass to implement:
 ===============  ============================  =============================================
 kind             the host calls                a subclass implements
 ===============  ============================  =============================================
-measure          ``compute(dist, *, solver)``  ``compute``
+measure          ``compute(dist, *, solver)``  ``compute`` (optionally ``compute_many``, the
+                 ``compute_many(ps)``          vectorised batch; the default loops)
 solver           ``availability()``,           ``solve`` (``availability`` from ``requires``)
                  ``can_solve``, ``solve``
 discretizer      ``fit(X)``, ``transform(X)``  ``fit_matrix(X)``, ``transform_matrix(X)``
@@ -110,6 +111,31 @@ class Measure(ABC):
     @abstractmethod
     def compute(self, dist: Distribution, *, solver: Any = None) -> PIDResult:
         """Decompose ``dist`` and return a :class:`pidlab.PIDResult` (bits)."""
+
+    def compute_many(self, ps: NDArray[np.float64], *, solver: Any = None) -> dict[str, Any]:
+        """Decompose a stack of joints of one shape (optional, vectorised; used by
+        :func:`pidlab.decompose_many` and the study runner).
+
+        ``ps`` has shape ``(N, |X1|, |X2|, |Y|)``; the host has validated it (finite,
+        non-negative, each item summing to 1). Returns arrays of shape ``(N,)`` in bits: the
+        atoms ``"R", "U1", "U2", "S"`` for ``kind == "pid"``, or ``"net"`` for ``kind ==
+        "net"``; optionally ``"notes"`` (a tuple of str about the whole batch). The host checks
+        the arrays (finite, the consistency identities) as it checks :meth:`compute`.
+
+        This default loops over :meth:`compute`; a measure with a closed form or a scaling
+        iteration overrides it with array code over the stack.
+        """
+        from pidlab._distribution import Distribution
+
+        keys = ("R", "U1", "U2", "S") if self.kind == "pid" else ("net",)
+        out = {k: np.empty(len(ps)) for k in keys}
+        kw = {"solver": solver} if self.uses_solver else {}
+        for i, p in enumerate(ps):
+            r = self.compute(Distribution(p), **kw)
+            for k in keys:
+                v = getattr(r, k)
+                out[k][i] = np.nan if v is None else float(v)
+        return dict(out)
 
 
 # ============================================================================ solver

@@ -268,3 +268,21 @@ def test_very_sparse_items_agree_with_the_single_path():
         assert r.gap[i] <= max(s.certificate.gap, 1e-9) + 1e-12
         assert abs(r.m[i] - s.certificate.m_upper) <= r.gap[i] + s.certificate.gap + 1e-12
     assert r.gap.max() <= 1e-6
+
+
+# ----------------------------------------------------------------------------- size guard
+def test_a_batch_above_the_size_limits_is_refused_before_solving():
+    ps = np.random.default_rng(40).dirichlet(np.ones(27), size=50).reshape(50, 3, 3, 3)
+    with pidlab.limits(max_work=1e6), pytest.raises(pidlab.ProblemTooLargeError) as info:
+        pidlab.decompose_many(ps)
+    msg = str(info.value)
+    assert "decompose_many of 50 tables of shape 3x3x3" in msg and "max_work" in msg
+    with pidlab.limits(max_memory="100KiB"), pytest.raises(pidlab.ProblemTooLargeError, match="of memory"):
+        pidlab.decompose_many(ps)
+    # the default limits let a paper-sized study through (100,000 binary tables: about 2.5e10 operations)
+    from pidlab._solvers._batch import _check_size
+
+    with pidlab.limits(max_memory="4GiB", max_work=1e12):
+        _check_size(100_000, 2, 2, 2)
+        with pytest.raises(pidlab.ProblemTooLargeError, match="2000x2000x2"):
+            _check_size(1, 2000, 2000, 2)

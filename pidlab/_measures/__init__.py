@@ -1,6 +1,10 @@
-"""Built-in PID measures: BROJA (Bertschinger et al.), I_min (Williams-Beer), WMS and CI.
+"""Built-in PID measures: BROJA (Bertschinger et al.), I_min (Williams-Beer), WMS, CI, and the
+measures comparative studies use: I_ccs (Ince), I_dep (James et al.), I_± (Finn & Lizier), I_sx
+(Makkeh et al.), I_∧ (Griffith et al., Gács-Körner) and I_proj (Harder et al.).
 
-One module per measure (``_broja``, ``_imin``, ``_wms``, ``_ci``). This package is itself a
+One module per measure (``_broja``, ``_imin``, ``_wms``, ``_ci``, ``_ccs``, ``_dep``, ``_pm``,
+``_sx``, ``_gk``, ``_proj``); closed-form and scaling-based ones compute on whole stacks
+(``compute_many``) with the helpers of ``_stack``. This package is itself a
 plugin: its ``pidlab_register_measures`` hook registers the classes listed in :data:`BUILTINS`
 exactly as a third-party package would register its own. :func:`get_measure` picks a registered
 measure by name.
@@ -23,6 +27,12 @@ BUILTINS: tuple[str, ...] = (
     "_imin:Imin",
     "_wms:WMS",
     "_ci:CoInformation",
+    "_ccs:CCS",
+    "_dep:Dependency",
+    "_pm:PlusMinus",
+    "_sx:SharedExclusion",
+    "_gk:GacsKorner",
+    "_proj:Projection",
 )
 
 

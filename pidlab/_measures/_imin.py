@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from pidlab._contracts import Measure
 from pidlab._distribution import Distribution
-from pidlab._results import PIDResult
+from pidlab._measures._base import RedundancyMeasure
+from pidlab._measures._stack import Arr, plogq
 
 __all__ = ["Imin", "specific_information"]
 
@@ -30,7 +28,7 @@ def specific_information(dist: Distribution, source: int) -> np.ndarray:
     return out
 
 
-class Imin(Measure):
+class Imin(RedundancyMeasure):
     """Williams & Beer's I_min redundancy: expected minimum specific information."""
 
     name = "imin"
@@ -40,9 +38,11 @@ class Imin(Measure):
     reference = "Williams & Beer, Nonnegative decomposition of multivariate information, arXiv:1004.2515 (2010)"
     description = "Williams-Beer I_min, the expected minimum specific information"
 
-    def compute(self, dist: Distribution, *, solver: Any = None) -> PIDResult:
-        py = dist.marginal("Y")
-        s1 = specific_information(dist, 0)
-        s2 = specific_information(dist, 1)
-        R = float(np.sum(py * np.minimum(s1, s2)))
-        return PIDResult.from_redundancy(dist, self.name, R)
+    def redundancy_many(self, p: Arr) -> tuple[Arr, tuple[str, ...]]:
+        # p(y) I(Y=y; X_i) = sum_x p(x_i, y) log2(p(x_i, y) / (p(x_i) p(y))), per y
+        py = p.sum(axis=(1, 2))[:, None, :]
+        spec = []
+        for axis in (2, 1):
+            pxy = p.sum(axis=axis)
+            spec.append(plogq(pxy, pxy, pxy.sum(axis=2, keepdims=True) * py).sum(axis=1))
+        return np.minimum(spec[0], spec[1]).sum(axis=1), ()

@@ -6,6 +6,8 @@ from typing import Any
 
 from pidlab._contracts import Measure
 from pidlab._distribution import Distribution
+from pidlab._info import clean_zero
+from pidlab._measures._stack import Arr, mi_stack, stack_of
 from pidlab._results import PIDResult
 
 __all__ = ["WMS"]
@@ -22,3 +24,7 @@ class WMS(Measure):
 
     def compute(self, dist: Distribution, *, solver: Any = None) -> PIDResult:
         return PIDResult.from_net(dist, self.name, -dist.coinformation(), "net synergy")
+
+    def compute_many(self, ps: Arr, *, solver: Any = None) -> dict[str, Any]:
+        I1, I2, I12 = mi_stack(stack_of(ps))
+        return {"net": clean_zero(I12 - I1 - I2)}

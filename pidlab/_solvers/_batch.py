@@ -31,7 +31,7 @@ from pidlab._distribution import SUM_TOL, as_real_array, normalized
 from pidlab._info import clean_zero
 from pidlab._results import Result
 from pidlab._status import Status
-from pidlab.exceptions import InaccurateSolutionWarning, InvalidDistributionError, SolverError, UnknownNameError
+from pidlab.exceptions import InaccurateSolutionWarning, InvalidDistributionError, SolverError
 
 __all__ = ["decompose_many", "BatchResult"]
 
@@ -99,6 +99,9 @@ class BatchResult(Result):
     sources: tuple[str, str] = ("X1", "X2")
     target: str = "Y"
     units: str = "bits"
+    #: net measures (``measure="wms"``, ``"ci"``): the net quantity per item (R..S are then NaN)
+    net: Arr | None = None
+    net_kind: str | None = None
 
     def __len__(self) -> int:
         return int(self.R.shape[0])
@@ -131,6 +134,7 @@ class BatchResult(Result):
             "gap_tol": self.gap_tol,
             "solve_time": self.solve_time,
             "notes": list(self.notes),
+            **({"net": self.net.tolist(), "net_kind": self.net_kind} if self.net is not None else {}),
         }
 
     @property
@@ -213,6 +217,32 @@ def _validate(ps: Any, normalize: bool) -> Arr:
 
 
 # --------------------------------------------------------------------------- the batch solve
+#: Table-sized float arrays per item the batch path keeps for the whole stack (the joints, the
+#: conditionally independent points, the entropy work arrays, the results).
+STACK_TABLES = 8
+
+
+def _check_size(N: int, n1: int, n2: int, ny: int) -> None:
+    """Refuse a batch whose memory or work estimate is above :func:`pidlab.limits`, before the
+    solve allocates anything beyond the validated stack."""
+    from pidlab._limits import check_memory, check_work
+    from pidlab._solvers._native import DENSE_MAX_VARS
+    from pidlab._solvers._native._kernels import ESTIMATE_STEPS, resources
+
+    T = float(n1) * n2 * ny
+    K = float(n1 + n2) * ny
+    if K <= DENSE_MAX_VARS:  # chunks of batched dense Newton systems, about 4 million entries each
+        cs = max(1.0, min(float(N), 4_000_000 // (K * K + 1)))
+        per_item = ESTIMATE_STEPS * (40.0 * T + K**3)
+        solve_mem = 8.0 * cs * (40.0 * T + 4.0 * K * K)
+    else:  # item by item with the single-problem solver
+        solve_mem, per_item, _ = resources(n1, n2, ny)
+    what = f"decompose_many of {N} table{'s' if N != 1 else ''} of shape {n1}x{n2}x{ny}"
+    hint = "Split the stack into smaller batches, or merge rare symbols to make the tables smaller"
+    check_memory(8.0 * STACK_TABLES * N * T + solve_mem, what, hint=hint)
+    check_work(N * per_item, what, hint=hint)
+
+
 def decompose_many(
     ps: ArrayLike,
     measure: str = "broja",
@@ -228,9 +258,13 @@ def decompose_many(
     ----------
     ps : array_like, shape (N, |X1|, |X2|, |Y|), or a list of arrays / Distributions of one shape
         The joints ``p[x1, x2, y]``; each must sum to 1 (or pass ``normalize=True``).
-    measure : {"broja"}
-        Only BROJA is batched (the other built-in measures are closed forms; loop over
-        :func:`pidlab.decompose` for them).
+    measure : str, default "broja"
+        A registered measure name or alias. BROJA runs the batched interior-point method below;
+        any other measure runs its ``compute_many`` (vectorised for the closed-form and
+        scaling-based built-ins, a loop over ``compute`` otherwise), checked like
+        :func:`pidlab.decompose` (finite values, the PID identities). The options ``gap_tol``
+        and ``max_iter`` concern BROJA only. For a net measure (WMS, CI), ``.net`` holds the
+        values and the atoms are NaN (undefined).
     gap_tol : float, default 1e-9
         Target width (bits) of each item's certified bracket on m*.
     max_iter : int
@@ -266,16 +300,17 @@ def decompose_many(
     from pidlab._solvers._native import DENSE_MAX_VARS, Batch, NativeSolver, blas_threads, ip_iterate
 
     if str(measure).lower() not in ("broja", "bertschinger"):
-        raise UnknownNameError(
-            f"decompose_many batches only the 'broja' measure, got {measure!r}; for other measures loop "
-            "over pidlab.decompose(p, measure=...)."
-        )
+        # any other registered measure: its compute_many (vectorised or the contract's loop)
+        from pidlab._measures._many import decompose_many_measure
+
+        return decompose_many_measure(ps, measure, normalize=normalize, chunk_size=chunk_size)
     if not (gap_tol > 0):
         raise SolverError(f"decompose_many's `gap_tol` must be a positive number of bits; got {gap_tol!r}. "
                           "Use e.g. gap_tol=1e-9.")
     t0 = time.perf_counter()
     p = _validate(ps, normalize)
     N, n1, n2, ny = p.shape
+    _check_size(N, n1, n2, ny)
     st = BrojaStack.from_joints(p)
     I1, I2 = st.I_x1y, st.I_x2y
     I12 = objective_bits(p)  # I(X1,X2;Y) of p itself
