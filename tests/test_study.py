@@ -158,9 +158,14 @@ def test_bit_identical_across_chunking_and_executors(study):
     assert seq.n_chunks == 1 and odd.n_chunks == 10 and odd.chunk_size == 32
     assert seq.to_frame().equals(ref) and odd.to_frame().equals(ref)
     assert seq.digest() == odd.digest() == study.digest()
-    # closed forms alone need no alignment: any chunking, still identical
-    cf = run_study(fam, ["imin", "ci"], chunk_size=7)
-    assert cf.n_chunks == 43 and cf.digest() == run_study(fam, ["imin", "ci"]).digest()
+    # closed forms are batched too (compute_many), by the same blocks: any chunking, still identical
+    cf = run_study(fam, ["imin", "ci"], chunk_size=7, block=32)
+    assert cf.n_chunks == 10 and cf.digest() == run_study(fam, ["imin", "ci"], block=32).digest()
+    assert cf.column("batched").all()
+    single = run_study(fam, ["imin", "ci"], batch=False)  # the one-by-one path: equal to rounding
+    for c in ("R", "U1", "U2", "S", "net"):
+        a, b = cf.column(c), single.column(c)
+        assert np.array_equal(np.isnan(a), np.isnan(b)) and np.allclose(a[~np.isnan(a)], b[~np.isnan(b)], atol=1e-12)
     # another BROJA batch layout is another spec: equal within the certified gaps, not bitwise
     other = run_study(fam, ["broja"], block=300)
     assert np.allclose(other.column("S"), study.select(measure="broja").column("S"), atol=2e-9, rtol=0)

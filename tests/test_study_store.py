@@ -59,32 +59,32 @@ def test_store_resume_recomputes_only_missing_and_damaged_chunks(tmp_path):
 def test_store_refuses_other_study_and_bad_directories(tmp_path):
     fam = noisy_gates("xor", noise=[0.0, 0.5])
     d = tmp_path / "s"
-    run_study(fam, ["imin"], store=d, chunk_size=1)
+    run_study(fam, ["imin"], block=1, store=d, chunk_size=1)
     n_log = len(store_log(d))
     with pytest.raises(InvalidStudyError, match="already holds a store.*--resume"):
-        run_study(fam, ["imin"], store=d)
+        run_study(fam, ["imin"], block=1, store=d)
     with pytest.raises(InvalidStudyError, match="another study.*measures: stored \\['imin'\\], now \\['mmi'\\]"):
-        run_study(fam, ["mmi"], store=d, resume=True)
+        run_study(fam, ["mmi"], block=1, store=d, resume=True)
     with pytest.raises(InvalidStudyError, match="another study.*noise"):
-        run_study(noisy_gates("xor", noise=[0.0, 0.4]), ["imin"], store=d, resume=True)
+        run_study(noisy_gates("xor", noise=[0.0, 0.4]), ["imin"], block=1, store=d, resume=True)
     with pytest.raises(InvalidStudyError, match="chunk_size=1"):
-        run_study(fam, ["imin"], store=d, resume=True, chunk_size=2)
+        run_study(fam, ["imin"], block=1, store=d, resume=True, chunk_size=2)
     assert len(store_log(d)) == n_log  # refused before any work
     with pytest.raises(InvalidStudyError, match="holds no study store"):
-        run_study(fam, ["imin"], store=tmp_path / "none", resume=True)
+        run_study(fam, ["imin"], block=1, store=tmp_path / "none", resume=True)
     with pytest.raises(InvalidStudyError, match="needs store"):
         run_study(fam, ["imin"], resume=True)
     f = tmp_path / "file"
     f.write_text("x")
     with pytest.raises(InvalidStudyError, match="is a file"):
-        run_study(fam, ["imin"], store=f)
+        run_study(fam, ["imin"], block=1, store=f)
     with pytest.raises(InvalidStudyError, match="cannot create"):
-        run_study(fam, ["imin"], store=f / "sub")
+        run_study(fam, ["imin"], block=1, store=f / "sub")
     junk = tmp_path / "junk"
     junk.mkdir()
     (junk / STORE_FILE).write_bytes(b"not a database at all" * 100)
     with pytest.raises(InvalidStudyError, match="not a readable pidlab study store"):
-        run_study(fam, ["imin"], store=junk, resume=True)
+        run_study(fam, ["imin"], block=1, store=junk, resume=True)
 
 
 def test_arrays_store_fingerprints_the_content(tmp_path):
@@ -123,7 +123,7 @@ def _cli(*args: str) -> list[str]:
 def test_sigkill_mid_run_then_resume_recomputes_no_finished_chunk(tmp_path):
     d = tmp_path / "study"
     args = ["--family", "dirichlet", "--n", "3000", "--seed", "11", "--measures", "mmi", "--chunk-size", "100",
-            "--out", str(d)]
+            "--no-batch", "--out", str(d)]
     proc = subprocess.Popen(_cli(*args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
     done = 0
     deadline = time.monotonic() + 60
@@ -157,7 +157,7 @@ def test_sigkill_mid_run_then_resume_recomputes_no_finished_chunk(tmp_path):
     counts = collections.Counter(i for _, i in after)
     assert sorted(counts) == list(range(30)) and set(counts.values()) == {1}  # none lost, none computed twice
     assert after[:len(before)] == before and {r for r, _ in after[len(before):]} == {2}
-    clean = run_study(dirichlet((2, 2, 2), n=3000, seed=11), ["mmi"])
+    clean = run_study(dirichlet((2, 2, 2), n=3000, seed=11), ["mmi"], batch=False)
     assert read_store(d).digest() == clean.digest()
     import pandas as pd
 
@@ -218,11 +218,11 @@ def test_progress_line_draws_eta_on_a_terminal_only():
 
 def test_run_study_reports_stored_items_first_when_resuming(tmp_path):
     fam = dirichlet((2, 2, 2), n=30, seed=0)
-    run_study(fam, ["imin"], store=tmp_path / "s", chunk_size=10)
+    run_study(fam, ["imin"], store=tmp_path / "s", chunk_size=10, block=10)
     with _db(tmp_path / "s") as con:
         con.execute("DELETE FROM chunks WHERE idx = 1")
     seen: list[tuple[int, int]] = []
-    run_study(fam, ["imin"], store=tmp_path / "s", resume=True, progress=lambda d, t: seen.append((d, t)))
+    run_study(fam, ["imin"], store=tmp_path / "s", block=10, resume=True, progress=lambda d, t: seen.append((d, t)))
     assert seen == [(20, 30), (30, 30)]
 
 
@@ -380,13 +380,13 @@ def test_store_with_pool_and_dask_executors_resumes_identically(tmp_path):
     import distributed
 
     fam = dirichlet((2, 2, 2), n=40, seed=2)
-    clean = run_study(fam, ["imin", "mmi"])
+    clean = run_study(fam, ["imin", "mmi"], block=5)
     with ThreadPoolExecutor(2) as pool:
-        r = run_study(fam, ["imin", "mmi"], executor=pool, chunk_size=5, store=tmp_path / "p")
+        r = run_study(fam, ["imin", "mmi"], block=5, executor=pool, chunk_size=5, store=tmp_path / "p")
     assert r.digest() == clean.digest() and sorted(i for _, i in store_log(tmp_path / "p")) == list(range(8))
     with _db(tmp_path / "p") as con:
         con.execute("DELETE FROM chunks WHERE idx IN (0, 6)")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cl, \
             distributed.Client(cl) as client:
-        r = run_study(fam, ["imin", "mmi"], executor=client, store=tmp_path / "p", resume=True)
+        r = run_study(fam, ["imin", "mmi"], block=5, executor=client, store=tmp_path / "p", resume=True)
     assert r.digest() == clean.digest() and [i for run, i in store_log(tmp_path / "p") if run == 2] in ([0, 6], [6, 0])

@@ -31,8 +31,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--noise", type=float, nargs="+", metavar="E", help="noisy: noise levels (default: 0, 0.05, ..., 0.5)")
     p.add_argument("--measures", nargs="+", metavar="NAME", help="measure names (default: all registered)")
     p.add_argument("--solvers", nargs="+", metavar="NAME", help="BROJA solvers to compare (default: batched native)")
-    p.add_argument("--no-batch", action="store_true", help="solve BROJA one distribution at a time (pidlab.decompose) "
-                   "(default: off, batched)")
+    p.add_argument("--no-batch", action="store_true", help="compute every measure one distribution at a time "
+                   "(pidlab.decompose) (default: off: BROJA and solver-free measures batched)")
     p.add_argument("--executor", default="local", help="local, process or dask (default: %(default)s)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="dask scheduler address, e.g. tcp://host:8786, with "
                    "--executor dask (default: none, a LocalCluster is started for the run)")

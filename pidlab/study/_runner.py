@@ -118,8 +118,8 @@ def _run_chunk(task: _Task) -> dict[str, np.ndarray]:
             for j in range(n):
                 if dists[j] is None:
                     rows[(j, k, si)] = _error_row(solver or "", derr[j])
-            if uses_solver and solver is None and task.batch and mname == "broja":
-                todo = _batch_broja(task, dists, todo, rows, k, si)
+            if task.batch and ((uses_solver and solver is None and mname == "broja") or not uses_solver):
+                todo = _batch_measure(task, mname, dists, todo, rows, k, si)
             for j in todo:
                 dj = dists[j]
                 assert dj is not None  # items that failed to build went to the error rows above
@@ -180,9 +180,11 @@ def _objects(vals: list[Any]) -> np.ndarray:
     return arr
 
 
-def _batch_broja(task: _Task, dists: list[Any], todo: list[int], rows: dict[tuple[int, int, int], tuple[Any, ...]],
-                 k: int, si: int) -> list[int]:
-    """BROJA of the valid items through :func:`pidlab.decompose_many`, one call per shape.
+def _batch_measure(task: _Task, mname: str, dists: list[Any], todo: list[int],
+                   rows: dict[tuple[int, int, int], tuple[Any, ...]], k: int, si: int) -> list[int]:
+    """One measure on the valid items through :func:`pidlab.decompose_many`, one call per shape:
+    BROJA (native, certified) or a measure that needs no solver (its vectorised ``compute_many``;
+    rows as the single path writes them, status ``closed-form``, marked ``batched``).
 
     Returns the items left for the one-by-one path (those of a batch that raised).
     """
@@ -199,9 +201,20 @@ def _batch_broja(task: _Task, dists: list[Any], todo: list[int], rows: dict[tupl
     left: list[int] = []
     for idx in by_shape.values():
         try:
-            res = decompose_many(np.stack([dists[j].p for j in idx]))
+            res = decompose_many(np.stack([dists[j].p for j in idx]), measure=mname)
         except Exception:  # e.g. an item decompose_many rejects: isolate it on the single path
             left.extend(idx)
+            continue
+        if mname != "broja":
+            net = res.net
+            for t, j in enumerate(idx):
+                rows[(j, k, si)] = (
+                    "", True, "closed-form",
+                    *((NAN,) * 4 if net is not None else (float(res.R[t]), float(res.U1[t]), float(res.U2[t]),
+                                                          float(res.S[t]))),
+                    NAN if net is None else float(net[t]), res.net_kind or "",
+                    float(res.I_x1y[t]), float(res.I_x2y[t]), float(res.I_x1x2y[t]), NAN, "",
+                )
             continue
         for t, j in enumerate(idx):
             rows[(j, k, si)] = (
@@ -512,8 +525,10 @@ def run_study(
         BROJA backends to compare (one set of rows per solver). Default: the batched native
         solver (:func:`pidlab.decompose_many`) when ``batch`` is true, else the preferred one.
     batch : bool, default True
-        Solve default-solver BROJA rows with :func:`pidlab.decompose_many` (one call per chunk
-        and shape) instead of one :func:`pidlab.decompose` per item.
+        Compute default-solver BROJA rows and the rows of every measure that needs no solver with
+        :func:`pidlab.decompose_many` (one call per block and shape; a measure's vectorised
+        ``compute_many``) instead of one :func:`pidlab.decompose` per item. Batched and single
+        values agree to rounding (closed forms) or within the certified gaps (BROJA).
     executor : {"local", "process", "dask"}, dask.distributed.Client or concurrent.futures.Executor
         ``"local"`` runs the chunks one after another here; ``"process"`` on a process pool of
         ``max_workers`` (spawned: a script must guard its entry point with
@@ -526,7 +541,7 @@ def run_study(
         Size of the process pool (``executor="process"``; default: the number of CPUs).
     chunk_size : int, optional
         Distributions per task. Default: about four tasks per worker, at most 2000 per task.
-        When batched BROJA runs, it is rounded up to a multiple of ``block``. It changes
+        When a batched measure runs, it is rounded up to a multiple of ``block``. It changes
         nothing in the results.
     errors : {"record", "raise"}
         ``"record"`` stores a failing (item, measure) as a row with status ``"error"`` and the
@@ -600,7 +615,10 @@ def run_study(
     if isinstance(block, bool) or not isinstance(block, (int, np.integer)) or block < 1:
         raise InvalidStudyError(f"`block` must be an integer >= 1 (items per batched BROJA solve); got {block!r}.")
     block = int(block)
-    batched = bool(batch) and solvers is None and any(m == "broja" for m, _ in plan)
+    # batched: default-solver BROJA through the native batch, and every measure that needs no solver
+    # through its vectorised compute_many; batches are whole blocks, so chunking never changes a value
+    batched = bool(batch) and ((solvers is None and any(m == "broja" for m, _ in plan))
+                               or any(not uses for _, uses in plan))
     align = block if batched else 1
     n = len(fam)
     rows_per_item = sum(len(solver_plan) if uses else 1 for _, uses in plan)
