@@ -51,16 +51,22 @@ if TYPE_CHECKING:  # what the lazy names below are, for type checkers (nothing i
     from pidlab import hardness, io, study, testing, widgets
     from pidlab._couplings import CouplingResult, couple, mec_lower_bound, meet, meet_entropy, min_joint_entropy
     from pidlab._discretizers import get_discretizer
+    from pidlab._inference import SampleDecomposition, decompose_samples
     from pidlab._marginals import ConsistencyReport, Marginals
+    from pidlab._properties import PropertiesResult, check_properties
     from pidlab._solvers._batch import BatchResult, decompose_many
     from pidlab.bounds import SynergyBounds, estimate, synergy_bounds
 
 # Names served lazily (module, attribute): they pull in modules not needed at import time.
 _LAZY: dict[str, tuple[str, str | None]] = {
     "decompose_many": ("pidlab._solvers._batch", "decompose_many"),
+    "decompose_samples": ("pidlab._inference", "decompose_samples"),
+    "SampleDecomposition": ("pidlab._inference", "SampleDecomposition"),
     "BatchResult": ("pidlab._solvers._batch", "BatchResult"),
     "Marginals": ("pidlab._marginals", "Marginals"),
     "ConsistencyReport": ("pidlab._marginals", "ConsistencyReport"),
+    "check_properties": ("pidlab._properties", "check_properties"),
+    "PropertiesResult": ("pidlab._properties", "PropertiesResult"),
     "synergy_bounds": ("pidlab.bounds", "synergy_bounds"),
     "SynergyBounds": ("pidlab.bounds", "SynergyBounds"),
     "estimate": ("pidlab.bounds", "estimate"),

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from pidlab._broja import Certificate
     from pidlab._couplings._pairwise import PairwiseMinEntropy
     from pidlab._couplings._result import CouplingResult
+    from pidlab._inference import SampleDecomposition
     from pidlab._marginals import ConsistencyReport, MaxEntResult, RepairResult
+    from pidlab._properties import PropertiesResult
     from pidlab._results import PIDResult
     from pidlab._solvers._batch import BatchResult
     from pidlab.bounds._bootstrap import BootstrapResult
@@ -76,6 +78,9 @@ __all__ = [
     "verification_html",
     "cook_text",
     "cook_html",
+    "inference_rows",
+    "inference_text",
+    "inference_html",
     "ATOM_NAMES",
 ]
 
@@ -212,8 +217,12 @@ def comparison_html(cmp: Comparison) -> str:
 def _batch_rows(r: BatchResult) -> list[tuple[str, ...]]:
     if not len(r):
         return []
-    return [(a, f"{np.mean(v):.6g}", f"{np.min(v):.6g}", f"{np.max(v):.6g}")
-            for a, v in (("R", r.R), ("U1", r.U1), ("U2", r.U2), ("S", r.S))]
+    cols = (("net", r.net),) if r.net is not None else (("R", r.R), ("U1", r.U1), ("U2", r.U2), ("S", r.S))
+    return [(a, f"{np.mean(v):.6g}", f"{np.min(v):.6g}", f"{np.max(v):.6g}") for a, v in cols]
+
+
+def _batch_title(r: BatchResult) -> str:
+    return "BROJA batch" if r.measure == "broja" else f"{r.measure} batch"
 
 
 def _batch_head(r: BatchResult) -> str:
@@ -224,13 +233,40 @@ def _batch_head(r: BatchResult) -> str:
 
 
 def batch_text(r: BatchResult) -> str:
-    return (f"BROJA batch: {_batch_head(r)}\n"
+    return (f"{_batch_title(r)}: {_batch_head(r)}\n"
             + text_table(("atom", "mean", "min", "max"), _batch_rows(r), footer=[f"note: {x}" for x in r.notes]))
 
 
 def batch_html(r: BatchResult) -> str:
-    return (f"<div><b>BROJA batch</b>: {e(_batch_head(r))}"
+    return (f"<div><b>{e(_batch_title(r))}</b>: {e(_batch_head(r))}"
             + html_table(("atom", "mean", "min", "max"), _batch_rows(r))
+            + "".join(f"<p>{e(x)}</p>" for x in r.notes) + "</div>")
+
+
+# ---------------------------------------------------------------------------------------- PropertiesResult
+def _properties_rows(r: PropertiesResult) -> list[tuple[str, ...]]:
+    return [(m, *(r.status(m, p) for p in r.properties)) for m in r.measures]
+
+
+def _counterexample_line(c: Any) -> str:
+    v = c["value"]
+    val = f"{v:.9g}" if isinstance(v, float) else str(v)
+    extra = f" ({c['detail']})" if c.get("detail") else ""
+    return f"{c['measure']} / {c['property']}: on {c['distribution']}: got {val}, expected {c['expected']}{extra}"
+
+
+def properties_text(r: PropertiesResult) -> str:
+    head = (f"PID properties on {r.n_distributions} distributions (+ derived ones), tolerance {r.tol:g} bits; "
+            "yes = holds on the battery, NO = violated (counterexample below), n/a = not a full decomposition")
+    foot = [f"counterexample: {_counterexample_line(c)}" for c in r.counterexamples]
+    foot += [f"note: {x}" for x in r.notes]
+    return head + "\n" + text_table(("measure", *r.properties), _properties_rows(r), footer=foot)
+
+
+def properties_html(r: PropertiesResult) -> str:
+    return (f"<div><b>PID properties</b> on {r.n_distributions} distributions, tolerance {r.tol:g} bits"
+            + html_table(("measure", *r.properties), _properties_rows(r))
+            + "".join(f"<p>{e(_counterexample_line(c))}</p>" for c in r.counterexamples)
             + "".join(f"<p>{e(x)}</p>" for x in r.notes) + "</div>")
 
 
@@ -594,6 +630,7 @@ def study_summary_text(s: StudySummary) -> str:
             cells.append(f"{'—':>26}" if not st else f"{st['mean']:>10.6f} [{st['q05']:.4f}, {st['q95']:.4f}]".rjust(26))
         status = ", ".join(f"{k}={v}" for k, v in d["status"].items())
         lines.append(f"{g:<16}{d['n']:>7}" + "".join(cells) + f"  {status}")
+    lines.extend(f"note: {x}" for x in s.left_out())
     return "\n".join(lines)
 
 
@@ -609,7 +646,7 @@ def study_summary_html(s: StudySummary) -> str:
     heads = "".join(f"<th>{q}</th>" for q in STUDY_QUANTITIES)
     return (f"<div class='pidlab-study-summary'><b>Study summary</b>, target {e(s.target)}, "
             f"mean [5%, 95%] in {s.units}<table><tr><th>measure</th><th>n</th>{heads}<th>status</th></tr>"
-            + "".join(rows) + "</table></div>")
+            + "".join(rows) + "</table>" + "".join(f"<p>note: {e(x)}</p>" for x in s.left_out()) + "</div>")
 
 
 def study_text(r: StudyResult) -> str:
@@ -711,3 +748,43 @@ def cook_html(r: CookReductionResult) -> str:
     rows = [(str(i), str(j), str(h)) for i, j, h in sorted(r.schedule or ())]
     return (f"<div class='pidlab-rtt-cook'><p><b>Cook reduction</b> RTT → (n1,n2,n3)-RTT: {e(_cook_head(r))}</p>"
             + (html_table(("teacher", "class", "hour"), rows) if rows else "") + "</div>")
+
+
+# ---------------------------------------------------------------------------------------- samples (inference)
+def inference_rows(r: SampleDecomposition) -> list[tuple[str, ...]]:
+    """Per atom: plug-in, corrected, interval, p-value, reliability."""
+    rows: list[tuple[str, ...]] = []
+    for a in r.atoms:
+        iv = r.interval[a]
+        pv = r.p_value[a]
+        rows.append((
+            ATOM_NAMES.get(a, a),
+            fmt_bits(r.plugin[a], 4),
+            fmt_bits(r.corrected[a], 4),
+            "—" if iv is None else f"[{iv[0]:.4f}, {iv[1]:.4f}]",
+            "—" if pv is None else f"{pv:.3g}",
+            "yes" if r.reliable(a) else "no (see flags)",
+        ))
+    return rows
+
+
+def _inference_head(r: SampleDecomposition) -> str:
+    return (f"{r.measure} from {r.n_samples} samples: I({r.sources[0]},{r.sources[1]}; {r.target}) = "
+            f"{r.point.I_x1x2y:.4f} bits (plug-in), table {'x'.join(map(str, r.shape))}")
+
+
+def _inference_header(r: SampleDecomposition) -> tuple[str, ...]:
+    return ("atom", "plug-in", "corrected", f"{r.ci:.0%} interval", f"p (atom=0, {r.permutations} surr.)",
+            "reliable")
+
+
+def inference_text(r: SampleDecomposition) -> str:
+    flags = [f"{a}: {f}" for a in r.atoms for f in r.flags[a]]
+    return _inference_head(r) + "\n" + text_table(_inference_header(r), inference_rows(r),
+                                                   footer=[*flags, *r.notes])
+
+
+def inference_html(r: SampleDecomposition) -> str:
+    flags = [f"{a}: {f}" for a in r.atoms for f in r.flags[a]]
+    return (f"<div class='pidlab-result'><p>{e(_inference_head(r))}</p>"
+            + html_table(_inference_header(r), inference_rows(r)) + notes_html([*flags, *r.notes]) + "</div>")
