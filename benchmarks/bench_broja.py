@@ -5,9 +5,13 @@ Run from the repository root::
     .venv/bin/python benchmarks/bench_broja.py                 # sizes 2..64, 3 instances each
     .venv/bin/python benchmarks/bench_broja.py --quick         # a minute or two
     .venv/bin/python benchmarks/bench_broja.py --sizes 8 16 --reps 5 --time-limit 60
+    .venv/bin/python benchmarks/bench_broja.py --suite          # the shape suite (issue 14)
+    .venv/bin/python benchmarks/bench_broja.py --shapes 400x400x2 100x100x10@0.1
 
-Everything is measured in one run on the same random Dirichlet(1) tables with
-|X1| = |X2| = |Y| = n. The native solver runs in this process; every peer runs in its own
+Everything is measured in one run on the same random tables: by default Dirichlet(1) cubes
+|X1| = |X2| = |Y| = n; with ``--suite`` the shape suite (cubes 2-64, classification shapes with
+many source symbols and few classes, target-heavy shapes and sparse Dirichlet(0.1) tables;
+``--large`` adds the n = 128 cube); ``--shapes`` takes ``N1xN2xNY`` or ``N1xN2xNY@alpha``. The native solver runs in this process; every peer runs in its own
 subprocess with a wall-clock limit per call (``--time-limit``), so a slow peer is abandoned
 and, once it has timed out at some size, not tried at larger sizes. Peers:
 
@@ -53,6 +57,40 @@ STARTUP_ALLOWANCE = 30.0  # seconds a subprocess may spend importing before the 
 def _instance(n: int, rep: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng([seed, n, rep])
     return rng.dirichlet(np.ones(n**3)).reshape(n, n, n)
+
+
+#: A shape of the suite: (|X1|, |X2|, |Y|, Dirichlet concentration).
+Shape = tuple[int, int, int, float]
+
+#: The shape suite (issue 14): cubes, classification shapes (many clusters per modality, few
+#: classes), target-heavy shapes and sparse tables.
+SUITE: tuple[Shape, ...] = (
+    *((n, n, n, 1.0) for n in (2, 4, 8, 16, 32, 64)),
+    *((n, n, 2, 0.5) for n in (20, 50, 100, 200, 400)),
+    *((n, n, 10, 0.5) for n in (20, 50, 100)),
+    (10, 10, 20, 1.0), (2, 2, 100, 1.0),
+    (16, 16, 16, 0.1), (100, 100, 2, 0.1),
+)
+
+
+def _parse_shape(text: str) -> Shape:
+    dims, _, alpha = text.partition("@")
+    n1, n2, ny = (int(x) for x in dims.lower().split("x"))
+    return (n1, n2, ny, float(alpha) if alpha else 1.0)
+
+
+def _label(shape: Shape) -> str:
+    n1, n2, ny, alpha = shape
+    base = str(n1) if n1 == n2 == ny and alpha == 1.0 else f"{n1}x{n2}x{ny}"
+    return base if alpha == 1.0 else f"{base} (Dir {alpha:g})"
+
+
+def _instance_shape(shape: Shape, rep: int, seed: int) -> np.ndarray:
+    n1, n2, ny, alpha = shape
+    if n1 == n2 == ny and alpha == 1.0:
+        return _instance(n1, rep, seed)  # the cubes' instances of earlier runs
+    rng = np.random.default_rng([seed, n1, n2, ny, int(round(alpha * 1000)), rep])
+    return rng.dirichlet(np.full(n1 * n2 * ny, alpha)).reshape(n1, n2, ny)
 
 
 def _atoms_from_m(p: np.ndarray, m: float) -> dict[str, float]:
@@ -252,20 +290,24 @@ def _fmt_t(t: float | None) -> str:
 
 
 def build_report(sizes, peers, results, batch, args, header) -> str:
+    cvx = [m for m in peers if m in CVXPY_PEERS]
     lines = [
         "# BROJA benchmark (pidlab native vs peers)",
         "",
         header,
         "",
-        "Random Dirichlet(1) tables with |X1| = |X2| = |Y| = n, the same instances for every method. "
+        "Random Dirichlet tables (a bare n: the cube |X1| = |X2| = |Y| = n, Dirichlet(1); otherwise "
+        "|X1| x |X2| x |Y| and the concentration when it is not 1), the same instances for every method. "
         "Times are medians of wall-clock time per call; `(r x)` = peer median / native median "
-        "(higher = native faster). `timeout` = abandoned at the time limit; `skipped` = timed out at "
-        "a smaller n.",
+        "(higher = native faster); `fastest cvxpy` = the ratio for the fastest cvxpy backend that finished "
+        "on that shape. `timeout` = abandoned at the time limit; `skipped` = the peer timed out on an "
+        "earlier shape with at least as many cells.",
         "",
         "## Time",
         "",
-        "| n | instances | native (CPU) | " + " | ".join(peers) + " |",
-        "|---|---|---|" + "---|" * len(peers),
+        "| shape | cells | instances | native (CPU) | Newton steps | " + " | ".join(peers)
+        + (" | fastest cvxpy |" if cvx else " |"),
+        "|---|---|---|---|---|" + "---|" * (len(peers) + bool(cvx)),
     ]
     acc = [
         "## Accuracy",
@@ -273,27 +315,31 @@ def build_report(sizes, peers, results, batch, args, header) -> str:
         "Largest certified gap (bits) of each method, and `Δ` = largest difference in any atom (R, U1, U2, S; "
         "bits) from the best-certified answer on the same instance (dit has no certificate).",
         "",
-        "| n | native gap | " + " | ".join(f"{m} Δ / gap" for m in peers) + " |",
+        "| shape | native gap | " + " | ".join(f"{m} Δ / gap" for m in peers) + " |",
         "|---|---|" + "---|" * len(peers),
     ]
     mem = [
         "## Memory",
         "",
-        "Peak numpy allocation inside the native solver (tracemalloc), against the 8·n³ bytes of the input "
-        "table, and the Newton-system path it took (`dense`: one dense solve; `direct`: Cholesky of the "
+        "Peak numpy allocation inside the native solver (tracemalloc), against the 8·|X1||X2||Y| bytes of the "
+        "input table, and the Newton-system path it took (`dense`: one dense solve; `direct`: Cholesky of the "
         "Schur complement, used while that matrix is at most 2 MiB or when |X2| > |Y|; `cg`: matrix-free conjugate gradients).",
         "",
-        "| n | input | native peak | ratio | Newton systems |",
+        "| shape | input | native peak | ratio | Newton systems |",
         "|---|---|---|---|---|",
     ]
-    for n in sizes:
-        rows = results[n]
+    for shape in sizes:
+        rows = results[shape]
+        n1, n2, ny, _ = shape
         nat = [r["native"] for r in rows]
         nat_t = statistics.median([x["time"] for x in nat])
         nat_cpu = statistics.median([x["cpu"] for x in nat])
         nat_gap = max(x["gap"] for x in nat)
-        tcells = [str(n), str(len(rows)), f"{_fmt_t(nat_t)} ({_fmt_t(nat_cpu)})"]
-        acells = [str(n), f"{nat_gap:.1e}"]
+        steps = sorted({int(x["iterations"] or 0) for x in nat})
+        tcells = [_label(shape), f"{n1 * n2 * ny:,}", str(len(rows)), f"{_fmt_t(nat_t)} ({_fmt_t(nat_cpu)})",
+                  "-".join(map(str, (steps[0], steps[-1]))) if len(steps) > 1 else str(steps[0])]
+        acells = [_label(shape), f"{nat_gap:.1e}"]
+        fastest: float | None = None
         for m in peers:
             rs = [r.get(m) for r in rows if r.get(m) is not None]
             done = [x for x in rs if x["status"] not in ("timeout", "error", "skipped")]
@@ -307,6 +353,8 @@ def build_report(sizes, peers, results, batch, args, header) -> str:
                 acells.append("—")
                 continue
             t = statistics.median([x["time"] for x in done])
+            if m in CVXPY_PEERS and len(done) == len(rs):
+                fastest = t if fastest is None else min(fastest, t)
             dmax = max(x["max_delta"] for x in done)
             gaps = [x["gap"] for x in done if x.get("gap") is not None]
             n_to = sum(x["status"] == "timeout" for x in rs)
@@ -315,14 +363,16 @@ def build_report(sizes, peers, results, batch, args, header) -> str:
             note = "".join(f", {k} {lab}" for k, lab in ((n_to, "timeout"), (n_sk, "skipped"), (n_er, "error")) if k)
             tcells.append(f"{_fmt_t(t)} ({t / nat_t:.1f}x{note})")
             acells.append(f"{dmax:.1e} / " + (f"{max(gaps):.1e}" if gaps else "n/a"))
+        if cvx:
+            tcells.append("—" if fastest is None else f"{fastest / nat_t:.1f}x")
         lines.append("| " + " | ".join(tcells) + " |")
         acc.append("| " + " | ".join(acells) + " |")
         peaks = [x["peak_bytes"] for x in nat if x.get("peak_bytes")]
         if peaks:
             pk = max(peaks)
-            inp = 8 * n**3
+            inp = 8 * n1 * n2 * ny
             path = ", ".join(sorted({str(x.get("linear_solver")) for x in nat}))
-            mem.append(f"| {n} | {inp / 1e6:.3f} MB | {pk / 1e6:.2f} MB | {pk / inp:.1f}x | {path} |")
+            mem.append(f"| {_label(shape)} | {inp / 1e6:.3f} MB | {pk / 1e6:.2f} MB | {pk / inp:.1f}x | {path} |")
     lines += [""] + acc + [""] + mem + [""]
     if batch is not None:
         lines += [
@@ -339,6 +389,9 @@ def build_report(sizes, peers, results, batch, args, header) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[2, 4, 8, 16, 32, 64])
+    ap.add_argument("--shapes", nargs="+", default=None, help="N1xN2xNY or N1xN2xNY@alpha (instead of --sizes)")
+    ap.add_argument("--suite", action="store_true", help="the shape suite (cubes, classification, target-heavy, sparse)")
+    ap.add_argument("--large", action="store_true", help="with --suite: add the n = 128 cube")
     ap.add_argument("--reps", type=int, default=3, help="instances per size (default 3)")
     ap.add_argument("--reps-large", type=int, default=1, help="instances for n >= 64 (default 1)")
     ap.add_argument("--time-limit", type=float, default=120.0, help="seconds per peer call (default 120)")
@@ -355,6 +408,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.quick:
         args.sizes, args.reps, args.time_limit, args.batch = [2, 4, 8, 16], 2, 30.0, 20_000
+    if args.suite:
+        shapes = list(SUITE) + ([(128, 128, 128, 1.0)] if args.large else [])
+    elif args.shapes:
+        shapes = [_parse_shape(x) for x in args.shapes]
+    else:
+        shapes = [(n, n, n, 1.0) for n in args.sizes]
 
     import numpy
     import scipy
@@ -373,19 +432,21 @@ def main(argv: list[str] | None = None) -> int:
     print(header, flush=True)
     for n_warm in (3, 12):  # warm-up: imports and first-call overheads of both linear-algebra paths
         run_native(_instance(n_warm, 0, args.seed))
-    results: dict[int, list[dict]] = {}
-    dead: set[str] = set()
+    results: dict[Shape, list[dict]] = {}
+    dead: dict[str, int] = {}  # peer -> fewest cells at which it timed out
     workers: dict[str, PeerProcess] = {}
-    for n in args.sizes:
-        reps = args.reps_large if n >= 64 else args.reps
-        results[n] = []
+    for shape in shapes:
+        cells = shape[0] * shape[1] * shape[2]
+        reps = args.reps_large if cells >= 64**3 else args.reps
+        results[shape] = []
         for rep in range(reps):
-            p = _instance(n, rep, args.seed)
+            p = _instance_shape(shape, rep, args.seed)
             row: dict[str, dict] = {"native": run_native(p, args.native_time_limit, memory=rep == 0)}
             nat = row["native"]
-            print(f"n={n:3d} rep={rep} native {nat['time']:.3f}s gap {nat['gap']:.1e} {nat['status']}", flush=True)
+            print(f"{_label(shape):>20s} rep={rep} native {nat['time']:.3f}s ({nat['iterations']} Newton steps) "
+                  f"gap {nat['gap']:.1e} {nat['status']}", flush=True)
             for m in peers:
-                if m in dead:
+                if m in dead and cells >= dead[m]:
                     row[m] = {"status": "skipped", "time": None}
                     continue
                 if m not in workers:
@@ -393,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
                 r = workers[m].call(p, args.time_limit)
                 row[m] = r
                 if r["status"] == "timeout":
-                    dead.add(m)
+                    dead[m] = min(dead.get(m, cells), cells)
                     workers.pop(m).close()
                 t = r.get("time")
                 print(f"         {m:9s} {r['status']:18s} {t if t is None else round(t, 3)}", flush=True)
@@ -404,14 +465,14 @@ def main(argv: list[str] | None = None) -> int:
             for v in row.values():
                 if v.get("atoms") and v["status"] not in ("timeout", "error", "skipped"):
                     v["max_delta"] = max(abs(v["atoms"][a] - best[a]) for a in ATOMS)
-            results[n].append(row)
+            results[shape].append(row)
     for wk in workers.values():
         wk.close()
     batch = run_batch(args.batch, args.seed) if args.batch else None
     if batch:
         print(f"batch {batch['n']} x 2x2x2: {batch['time']:.2f}s wall, {batch['cpu']:.2f}s CPU, "
               f"all optimal {batch['all_optimal']}", flush=True)
-    report = build_report(args.sizes, peers, results, batch, args, header)
+    report = build_report(shapes, peers, results, batch, args, header)
     print()
     print(report)
     out = Path(args.out)

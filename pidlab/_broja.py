@@ -107,7 +107,7 @@ class BrojaStack:
 
     def residual(self, q: NDArray[np.float64]) -> NDArray[np.float64]:
         """Largest violation of the marginal constraints, of q >= 0 and of the support, per item."""
-        r1 = np.abs(q.sum(axis=-2) - self.p_x1y).max(axis=(-2, -1))
+        r1 = np.abs(_row_sums(q) - self.p_x1y).max(axis=(-2, -1))
         r2 = np.abs(q.sum(axis=-3) - self.p_x2y).max(axis=(-2, -1))
         neg = np.maximum(0.0, -q.min(axis=(-3, -2, -1)))
         off = np.where(self.support, 0.0, np.abs(q)).max(axis=(-3, -2, -1))
@@ -207,13 +207,24 @@ def atoms_from_m(m: Any, I1: Any, I2: Any, I12: Any) -> dict[str, Any]:
     return {"R": I1 + I2 - m, "U1": m - I2, "U2": m - I1, "S": I12 - m}
 
 
+def y_sums(q: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``q.sum(axis=-1)`` (slice by slice when |Y| is small: see ``_Y_SLICES_MAX``)."""
+    ny = q.shape[-1]
+    if not _by_slices(q.size, ny):
+        return np.asarray(q.sum(axis=-1))
+    out = q[..., 0].copy()
+    for k in range(1, ny):
+        out += q[..., k]
+    return out
+
+
 def objective_bits(q: NDArray[np.float64]) -> Any:
     """``I_q(X1, X2; Y)`` in bits of one table ``(|X1|, |X2|, |Y|)`` (a float) or of each table of
     a stack ``(N, |X1|, |X2|, |Y|)`` (an array). A single table is summed in blocks (no
     table-sized temporaries)."""
     q = np.asarray(q, dtype=float)
     if q.ndim == 3:
-        return max(entropy(q.sum(axis=2)) + entropy(q.sum(axis=(0, 1))) - entropy(q), 0.0)
+        return max(entropy(y_sums(q)) + entropy(q.sum(axis=(0, 1))) - entropy(q), 0.0)
     return np.maximum(entropy_many(q.sum(axis=-1), 2) + entropy_many(q.sum(axis=(-3, -2)), 1) - entropy_many(q, 3), 0.0)
 
 
@@ -301,6 +312,40 @@ class Certificate(Result):
         return certificate_html(self)
 
 
+#: Up to this many target symbols, row sums and row scalings of a stack of tables go one y-slice
+#: at a time: numpy's inner loops then run over x2 instead of over |Y| entries (measured on a
+#: 400x400x2 table: 0.12 ms instead of 6 ms for the row sums, 0.25 ms instead of 2.5 ms for a scaling).
+_Y_SLICES_MAX = 16
+
+
+def _by_slices(size: int, ny: int) -> bool:
+    """Slice by slice only with few target symbols and enough entries per slice (each slice costs
+    a few µs of call overhead: a 16x16x16 cube was twice as slow sliced)."""
+    return 0 < ny <= _Y_SLICES_MAX and size >= 256 * ny * ny
+
+
+def _row_sums(q: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``q.sum(axis=2)`` of a stack ``(N, n1, n2, ny)``."""
+    ny = q.shape[-1]
+    if not _by_slices(q.size, ny):
+        return np.asarray(q.sum(axis=2))
+    out = np.empty(q.shape[:2] + (ny,))
+    for k in range(ny):
+        np.sum(q[..., k], axis=2, out=out[..., k])
+    return out
+
+
+def _scale_rows(q: NDArray[np.float64], f: NDArray[np.float64]) -> None:
+    """``q *= f[:, :, None, :]`` in place (q a stack ``(N, n1, n2, ny)``, f ``(N, n1, ny)``)."""
+    ny = q.shape[-1]
+    if not _by_slices(q.size, ny):
+        q *= f[:, :, None, :]
+        return
+    for k in range(ny):
+        qk = q[..., k]
+        qk *= f[:, :, None, k]
+
+
 def polish_primal(
     problem: BrojaProblem | BrojaStack, q: ArrayLike, *, tol: float = 1e-14, max_iter: int = 5000,
     repair_every: int = 200,
@@ -328,13 +373,14 @@ def polish_primal(
         q = np.where(st.support, q, 0.0)
     act = np.arange(q.shape[0])  # items still iterating; (sa, qa) are theirs (q itself while all are)
     sa, qa = st, q
+    rs = _row_sums(qa)  # row sums of the current point (reused: one pass less per sweep)
     with np.errstate(divide="ignore", invalid="ignore"):
         for it in range(1, max_iter + 1):
-            rs = qa.sum(axis=2)
-            qa *= np.where(rs > 0, sa.p_x1y / rs, 0.0)[:, :, None, :]
+            _scale_rows(qa, np.where(rs > 0, sa.p_x1y / rs, 0.0))
             cs = qa.sum(axis=1)
             qa *= np.where(cs > 0, sa.p_x2y / cs, 0.0)[:, None, :, :]
-            done = np.abs(qa.sum(axis=2) - sa.p_x1y).max(axis=(1, 2)) <= tol
+            rs = _row_sums(qa)
+            done = np.abs(rs - sa.p_x1y).max(axis=(1, 2)) <= tol
             last = it == max_iter
             if (it % repair_every == 0 or last) and not done.all():
                 slow = np.nonzero(~done)[0]
@@ -345,13 +391,14 @@ def polish_primal(
                 if better.any():
                     qa[slow[better]] = fixed[better]
                     done[slow[better]] = True
+                    rs = _row_sums(qa)
             if last or done.all():
                 break
             if done.any():  # retire the finished items (write them back) and go on with the rest
                 if qa is not q:
                     q[act[done]] = qa[done]
                 keep = ~done
-                act, sa, qa = act[keep], sa.take(keep), qa[keep]
+                act, sa, qa, rs = act[keep], sa.take(keep), qa[keep], rs[keep]
     if qa is not q:
         q[act] = qa
     return q[0] if single else q
@@ -439,15 +486,33 @@ def dual_bound(problem: BrojaProblem | BrojaStack, lam: ArrayLike, mu: ArrayLike
         lam = np.where(np.isfinite(lam), lam, 0.0)
         mu = np.where(np.isfinite(mu), mu, 0.0)
     # one table-sized work array, updated in place (memory stays O(input))
-    expo = np.add(lam[:, :, None, :], mu[:, None, :, :])
+    ny = a.shape[-1]
+    few = _by_slices(A.size, ny)  # slice by slice along y (see _Y_SLICES_MAX)
+    if few:
+        expo = np.empty(A.shape)
+        for k in range(ny):
+            np.add(lam[:, :, None, k], mu[:, None, :, k], out=expo[..., k])
+    else:
+        expo = np.add(lam[:, :, None, :], mu[:, None, :, :])
     np.negative(expo, out=expo)
     np.putmask(expo, ~A, -np.inf)
-    mx = expo.max(axis=3)
+    if few and ny:
+        mx = expo[..., 0].copy()
+        for k in range(1, ny):
+            np.maximum(mx, expo[..., k], out=mx)
+    else:
+        mx = expo.max(axis=3)
     has = np.isfinite(mx)
-    expo -= np.where(has, mx, 0.0)[..., None]
+    shift = np.where(has, mx, 0.0)
+    if few:
+        for k in range(ny):
+            ek = expo[..., k]
+            ek -= shift
+    else:
+        expo -= shift[..., None]
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         np.exp(expo, out=expo)
-        lse = np.where(has, mx + np.log(np.where(has, expo.sum(axis=3), 1.0)), -np.inf)
+        lse = np.where(has, mx + np.log(np.where(has, y_sums(expo), 1.0)), -np.inf)
     del expo
     value_nats = (a * lam).sum(axis=(1, 2)) + (b * mu).sum(axis=(1, 2)) + dual_shift_cost(lse, a.sum(axis=2), b.sum(axis=2))
     out = np.where(finite, st.H_y - value_nats / LN2, -math.inf)

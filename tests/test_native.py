@@ -363,7 +363,10 @@ class _Shape:
     [
         ((64, 64, 64), False),  # cg path, 30 MiB estimated; measured 29 MiB peak, 2.4 s (benchmarks/)
         ((500, 500, 2), False),  # direct path, 1.2 GiB; measured 1.0 GiB peak, solved (14 Newton steps)
-        ((2000, 2000, 2), "64.3 GiB"),  # direct path: its |X1||X2|^2 Gram array alone is 64 GB
+        # direct path with one SYRK (|Y| <= SYRK_MAX_NY): no |X1||X2|^2 Gram array any more
+        # (it alone was 64 GB here, issue 14); Schur complement 128 MB, a few dozen tables
+        ((2000, 2000, 2), False),
+        ((4000, 4000, 2), "18.6 GiB"),  # the Schur complement (8000^2) and tables of 256 MB
         ((1000, 1000, 1000), "201 GiB"),  # cg path and the host certificate: two dozen tables of 8 GB
     ],
 )

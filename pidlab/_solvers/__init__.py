@@ -201,11 +201,22 @@ def _available_instances(problem: BrojaProblem) -> list[Solver]:
     return out
 
 
+def _one_blas_thread() -> Any:
+    """The certificate's vector products (``np.dot`` in the entropies) on one BLAS thread:
+    multi-threaded OpenBLAS spends milliseconds per call synchronising threads on shared cores
+    (measured: a 65,536-entry dot product 15 ms with two threads, 6 µs with one; the entropy
+    of a 400x400x2 table 18 ms instead of 2 ms)."""
+    from pidlab._solvers._native._kernels import blas_threads
+
+    return blas_threads(1)
+
+
 def _trivial(problem: BrojaProblem, joint: ArrayLike | None) -> tuple[Certificate, NDArray[np.float64]]:
     """The host's certificate from the feasible points and the trivial bound alone (no solve),
     after checking that the host can afford it."""
     check_size(problem, None)
-    return certify(problem, SolveResult("host", Status.OPTIMAL, None), joint=joint)
+    with _one_blas_thread():
+        return certify(problem, SolveResult("host", Status.OPTIMAL, None), joint=joint)
 
 
 def _solve_one(
@@ -241,7 +252,8 @@ def _solve_one(
             f"of shape {problem.shape}; try another solver (known: {', '.join(names('solver'))})."
         )
     try:
-        cert, q = certify(problem, res, joint=joint)
+        with _one_blas_thread():
+            cert, q = certify(problem, res, joint=joint)
     except (ValueError, TypeError, FloatingPointError) as exc:  # a plugin's point the host cannot use
         raise SolverError(f"solver {sname!r} returned a point the host cannot certify ({exc}); try another "
                           "solver, e.g. solver='native'.") from None

@@ -12,6 +12,7 @@ from pidlab._solvers._native._kernels import (
     Arr,
     BArr,
     Batch,
+    by_slices,
 )
 
 
@@ -160,15 +161,26 @@ class _SchurFactor:
         self.Linv = Linv
         G = Linv @ c[0].transpose(0, 2, 1)  # (n1, ny, n2)
         K2 = n2 * ny
-        # B, built one x1-block at a time (no full-size temporaries)
+        # B, built a chunk of x1 blocks at a time (temporaries a fraction of B)
         B = np.empty((n1, ny, n2, ny))
-        tmp = np.empty((ny, n2, ny))
-        vb = d.vbf[0][None, :, :]
-        for i in range(n1):
-            np.multiply(Linv[i][:, None, :], q[0][i][None, :, :], out=B[i])
-            np.multiply(G[i][:, :, None], kc[0][i][None, :, :], out=tmp)
-            B[i] += tmp
-            B[i] *= vb
+        vb = d.vbf[0][None, None, :, :]
+        if by_slices(n1 * n2 * ny, ny):
+            # one (x1, x2) plane per (u, y'): numpy's inner loops run over x2, not over |Y|
+            q0, kc0, vb0 = q[0], kc[0], d.vbf[0]
+            tmp = np.empty((n1, n2))
+            for u in range(ny):
+                for z in range(ny):
+                    Bz = B[:, u, :, z]
+                    np.multiply(Linv[:, u, z, None], q0[:, :, z], out=Bz)
+                    np.multiply(G[:, u, :], kc0[:, :, z], out=tmp)
+                    Bz += tmp
+                    Bz *= vb0[None, :, z]
+        else:
+            for sl in _chunks(n1):
+                Bi = B[sl]
+                np.multiply(Linv[sl][:, :, None, :], q[0][sl][:, None, :, :], out=Bi)
+                Bi += G[sl][:, :, :, None] * kc[0][sl][:, None, :, :]
+                Bi *= vb
         self.Bf = B.reshape(n1 * ny, K2)
         del B
         self._Mmm = Mmm[0]

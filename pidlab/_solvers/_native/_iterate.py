@@ -18,6 +18,7 @@ from pidlab._solvers._native._factor import (
 from pidlab._solvers._native._kernels import (
     FAST_SCHUR_MAX_KAPPA,
     STEP_CAP,
+    SYRK_MAX_NY,
     Arr,
     Batch,
     _assemble,
@@ -29,6 +30,7 @@ from pidlab._solvers._native._kernels import (
     _sum_x2,
     initial_point,
     lse_softmax,
+    outer_add,
     resolve_linear_solver,
 )
 
@@ -97,9 +99,12 @@ def ip_iterate(
         mu_c = np.where(P, w * s, 0.0).sum(axis=(1, 2))  # complementarity gap (nats); Σ rho = 1
         # residuals: primal (marginals) and dual (lse + s)
         rp = np.where(P, lse + s, 0.0)
-        # items worth certifying
-        cand = (mu_c < check_below) | (it == max_iter)
         bad = ~(np.isfinite(mu_c) & np.isfinite(lam).all(axis=(1, 2)) & np.isfinite(mu).all(axis=(1, 2)))
+        # stalled: complementarity at rounding level
+        stall = (mu_c < 1e-18) | bad | (stuck >= 25)
+        stop_all = it == max_iter or (time_limit is not None and time.perf_counter() - t0 > time_limit)
+        # items worth certifying (an item leaving the iteration is checked too: its bounds count)
+        cand = (mu_c < check_below) | stall | stop_all
         finished = np.zeros(active.size, dtype=bool)
         if cand.any() and check is not None:
             ci = np.nonzero(cand & ~bad)[0]
@@ -107,10 +112,7 @@ def ip_iterate(
                 sel = slice(None) if ci.size == active.size else ci  # no copy of c for one item
                 ok = check(active[ci], lam[sel], mu[sel], _pair_times(w[sel], c[sel]), mu_c[sel])
                 finished[ci[ok]] = True
-        # stalled: complementarity at rounding level
-        stall = (mu_c < 1e-18) | bad | (stuck >= 25)
         finished |= stall
-        stop_all = it == max_iter or (time_limit is not None and time.perf_counter() - t0 > time_limit)
         if stop_all:
             finished[:] = True
         if finished.any():
@@ -135,7 +137,9 @@ def ip_iterate(
                 fac = _MatrixFreeFactor(cur, w, s, c)
             else:
                 Mll, Mmm, qq, kc = _assemble(cur, w, s, c)
-                if float(np.abs(kc).max(initial=0.0)) <= FAST_SCHUR_MAX_KAPPA:
+                # With few target symbols the one SYRK (|X1||X2|²|Y|³ in BLAS-3) is cheaper than
+                # the O(n⁵) formation (|X1||X2|²|Y| elementwise numpy work) and always accurate.
+                if ny > SYRK_MAX_NY and float(np.abs(kc).max(initial=0.0)) <= FAST_SCHUR_MAX_KAPPA:
                     try:
                         fac = _SchurFactorFast(cur, Mll, Mmm, qq, kc, c)
                     except np.linalg.LinAlgError:
@@ -178,7 +182,10 @@ def ip_iterate(
         fac = None  # the line search below allocates table-sized arrays: free the factor first
         alpha = eta * np.minimum(_maxstep(w, dw, P), _maxstep(s, ds, P))
         # trust region on the logits: the linearised slack is only trusted for moderate moves
-        du = np.where(cur.A, np.abs(dl[:, :, None, :] + dm[:, None, :, :]), 0.0).reshape(alpha.size, -1).max(axis=1)
+        du = outer_add(dl, dm)
+        np.abs(du, out=du)
+        np.putmask(du, ~cur.A, 0.0)
+        du = du.reshape(alpha.size, -1).max(axis=1)
         alpha = np.minimum(alpha, (step_cap or STEP_CAP) / np.maximum(du, 1e-300))
         # Globalisation: backtrack until the residual of the perturbed KKT system (target
         # complementarity tc) decreases (Armijo on its squared norm; the Newton direction is a

@@ -36,6 +36,11 @@ LINEAR_SOLVERS = ("auto", "direct", "cg")
 STEP_CAP = 4.0
 #: Largest pair weight κ = w/s - w for which the O(n⁵) Schur formation is accurate enough.
 FAST_SCHUR_MAX_KAPPA = 1e5
+#: Up to this many target symbols the direct path always forms the Schur complement by one SYRK
+#: (:class:`._factor._SchurFactor`): with few target symbols it is cheaper than the O(n⁵)
+#: formation (measured: 200x200x2 Newton steps 0.04 s instead of 0.25 s; 100x100x10 2.5 s
+#: instead of 3.1 s in all; 40x40x20 1.0 s instead of 0.7 s).
+SYRK_MAX_NY = 12
 #: Settings tried in turn until the gap is certified:
 #: (weighted central path, step cap in nats, fraction of the step to the boundary).
 ATTEMPTS: tuple[tuple[bool, float, float], ...] = (
@@ -51,6 +56,56 @@ ATTEMPTS_CG: tuple[tuple[bool, float, float], ...] = (
 Arr = NDArray[np.float64]
 BArr = NDArray[np.bool_]
 
+#: Up to this many target symbols, elementwise operations and reductions along the target axis
+#: (the last, contiguous one) go one y-slice at a time. numpy's inner loops then run over the
+#: pairs instead of over |Y| entries: measured on a 400x400x2 table, a sum over y 0.1 ms instead
+#: of 6 ms, a max 0.1 ms instead of 15 ms, the broadcast λ+μ 0.4 ms instead of 4-6 ms.
+Y_SLICES_MAX = 16
+#: ... and only when there are at least this many (item, x1, x2) pairs per target symbol: each
+#: slice costs a few µs of call overhead (measured: a 16x16x16 cube 42 ms instead of 22 ms when
+#: sliced).
+Y_SLICES_MIN_PAIRS = 256
+
+
+def by_slices(size: int, ny: int) -> bool:
+    """Whether an array of ``size`` entries with a last (target) axis of ``ny`` goes slice by slice."""
+    return 0 < ny <= Y_SLICES_MAX and size >= Y_SLICES_MIN_PAIRS * ny * ny
+
+
+def y_reduce(ufunc: np.ufunc, e: Arr) -> Arr:
+    """``ufunc.reduce(e, axis=-1)`` (a new array), slice by slice when |Y| is small."""
+    ny = e.shape[-1]
+    if not by_slices(e.size, ny):
+        return np.asarray(ufunc.reduce(e, axis=-1))
+    out = e[..., 0].copy()
+    for k in range(1, ny):
+        ufunc(out, e[..., k], out=out)
+    return out
+
+
+def y_apply(ufunc: np.ufunc, e: Arr, v: Arr) -> Arr:
+    """``e = ufunc(e, v[..., None])`` in place (v has e's shape without its last axis)."""
+    ny = e.shape[-1]
+    if not by_slices(e.size, ny):
+        ufunc(e, v[..., None], out=e)
+        return e
+    for k in range(ny):
+        ek = e[..., k]
+        ufunc(ek, v, out=ek)
+    return e
+
+
+def outer_add(lam: Arr, mu: Arr) -> Arr:
+    """``lam[:, :, None, :] + mu[:, None, :, :]`` of shape (N, n1, n2, ny)."""
+    N, n1, ny = lam.shape
+    if not by_slices(N * n1 * mu.shape[1] * ny, ny):
+        return np.add(lam[:, :, None, :], mu[:, None, :, :])
+    out = np.empty((N, n1, mu.shape[1], ny))
+    for k in range(ny):
+        np.add(lam[:, :, None, k], mu[:, None, :, k], out=out[..., k])
+    return out
+
+
 def lse_softmax(lam: Arr, mu: Arr, A: BArr) -> tuple[Arr, Arr]:
     """Per pair log-sum-exp and softmax over the support of ``-lam[x1,y] - mu[x2,y]``.
 
@@ -58,17 +113,17 @@ def lse_softmax(lam: Arr, mu: Arr, A: BArr) -> tuple[Arr, Arr]:
     ``lse (N, n1, n2)`` (0 on empty pairs) and ``c (N, n1, n2, ny)`` (0 off the support).
     Works in place in the one table-sized array it returns.
     """
-    e = np.add(lam[:, :, None, :], mu[:, None, :, :])
+    e = outer_add(lam, mu)
     np.negative(e, out=e)
     np.putmask(e, ~A, -np.inf)
-    mx = e.max(axis=3)
+    mx = y_reduce(np.maximum, e)
     has = np.isfinite(mx)
     mx0 = np.where(has, mx, 0.0)
-    e -= mx0[..., None]
+    y_apply(np.subtract, e, mx0)
     np.exp(e, out=e)  # exp(-inf) = 0 off the support
-    Z = e.sum(axis=3)
+    Z = y_reduce(np.add, e)
     Zs = np.where(has, Z, 1.0)
-    e /= Zs[..., None]
+    y_apply(np.divide, e, Zs)
     lse = np.where(has, mx0 + np.log(Zs), 0.0)
     return lse, e
 
@@ -141,11 +196,11 @@ def _assemble(d: Batch, w: Arr, s: Arr, c: Arr) -> tuple[Arr, Arr, Arr, Arr]:
     """
     ny = c.shape[3]
     ar = np.arange(ny)
-    q = w[..., None] * c
+    q = _pair_times(w, c)
     kap = np.where(d.P, w * (1.0 / s - 1.0), 0.0)
-    kc = kap[..., None] * c  # (N, n1, n2, ny)
+    kc = _pair_times(kap, c)  # (N, n1, n2, ny)
     Mll = c.transpose(0, 1, 3, 2) @ kc  # (N, n1, ny, ny)
-    Mll[:, :, ar, ar] += q.sum(axis=2)
+    Mll[:, :, ar, ar] += _sum_x2(w, c)  # Σ_x2 q
     Mmm = c.transpose(0, 2, 3, 1) @ kc.transpose(0, 2, 1, 3)  # (N, n2, ny, ny)
     Mmm[:, :, ar, ar] += q.sum(axis=1)
     Mll *= d.va[:, :, :, None]
@@ -213,12 +268,14 @@ def resources(n1: int, n2: int, ny: int, linear_solver: str | None = "auto") -> 
 
     Calibrated against tracemalloc peaks and timings (benchmarks/results/broja.md): the dense
     path is a few dozen tables; the direct path adds the Schur complement ``(|X2||Y|)²`` (a dozen
-    copies of it at the peak), the ``|X1||X2|²`` Gram array of the O(n⁵) formation and the
-    ``|X1||Y| x |X2||Y|`` elimination block; the matrix-free path about a dozen tables plus its
-    per-row blocks. Work per Newton step: the Schur formation (elementwise ``8|X1||X2|²|Y|``;
+    copies of it at the peak), the ``|X1||Y| x |X2||Y|`` elimination block and, when
+    |Y| > ``SYRK_MAX_NY``, the ``|X1||X2|²`` Gram array of the O(n⁵) formation (measured with one
+    SYRK: 300x300x2 peaked at 32 MiB, estimate 91 MiB; 500x500x2 at 69 MiB, estimate 252 MiB);
+    the matrix-free path about a dozen tables plus its per-row blocks. Work per Newton step: the Schur formation (elementwise ``8|X1||X2|²|Y|``;
     products ``2|X1||X2|²|Y|²``, the SYRK ``|X1||X2|²|Y|³`` near the optimum and the Cholesky,
     weighted ``BLAS_WEIGHT``); for CG about 200 table sweeps. Measured (2 shared cores): 64x64x64
-    (cg, estimate 30 MiB) peaked at 29 MiB; 500x500x2 (direct, estimate 1.2 GiB) at 1.0 GiB.
+    (cg, estimate 30 MiB) peaked at 29 MiB; 500x500x2 (direct, before the SYRK-only formation for
+    small |Y|: estimate 1.2 GiB) at 1.0 GiB.
     """
     if n2 > n1:  # the solver orients the sources so that |X2| <= |X1|
         n1, n2 = n2, n1
@@ -229,6 +286,10 @@ def resources(n1: int, n2: int, ny: int, linear_solver: str | None = "auto") -> 
         K = float(n1 + n2) * ny
         mem = 8.0 * (40.0 * T + 4.0 * K * K)
         work = ESTIMATE_STEPS * (40.0 * T + K**3)
+    elif path == "direct" and ny <= SYRK_MAX_NY:  # one SYRK per step, no Gram array
+        mem = 8.0 * (40.0 * T + 12.0 * K2 * K2 + float(n1) * ny * K2)
+        blas = float(n1) * ny * K2 * K2 + K2**3 / 3.0  # SYRK, Cholesky
+        work = ESTIMATE_STEPS * (40.0 * T + 4.0 * float(n1) * ny * K2 + BLAS_WEIGHT * blas)
     elif path == "direct":
         gram = float(n1) * n2 * n2
         mem = 8.0 * (40.0 * T + 12.0 * K2 * K2 + gram + T * ny)
@@ -253,11 +314,13 @@ def _maxstep(x: Arr, dx: Arr, mask: BArr) -> Arr:
 # path) through broadcasting, which is faster there.
 def _pair_times(w: Arr, c: Arr) -> Arr:
     """``w[..., None] * c`` (one new table-sized array)."""
-    return np.multiply(w[..., None], c)
+    return y_apply(np.multiply, c.copy(), w)
 
 
 def _sum_x2(v: Arr, c: Arr) -> Arr:
     """``Σ_x2 v c`` of shape (N, n1, ny)."""
+    if by_slices(c.size, c.shape[-1]):
+        return np.stack([np.einsum("nia,nia->ni", v, c[..., k]) for k in range(c.shape[-1])], axis=-1)
     if c.shape[0] == 1:
         return np.einsum("nia,niau->niu", v, c)
     return (v[..., None] * c).sum(axis=2)
@@ -265,6 +328,8 @@ def _sum_x2(v: Arr, c: Arr) -> Arr:
 
 def _sum_x1(v: Arr, c: Arr) -> Arr:
     """``Σ_x1 v c`` of shape (N, n2, ny)."""
+    if by_slices(c.size, c.shape[-1]):
+        return np.stack([np.einsum("nia,nia->na", v, c[..., k]) for k in range(c.shape[-1])], axis=-1)
     if c.shape[0] == 1:
         return np.einsum("nia,niau->nau", v, c)
     return (v[..., None] * c).sum(axis=1)
@@ -272,6 +337,10 @@ def _sum_x1(v: Arr, c: Arr) -> Arr:
 
 def _dot_y(c: Arr, dl: Arr, dm: Arr) -> Arr:
     """``Σ_y c (dl[x1] + dm[x2])`` per pair."""
+    if by_slices(c.size, c.shape[-1]):
+        z = outer_add(dl, dm)
+        z *= c
+        return y_reduce(np.add, z)
     if c.shape[0] == 1:
         return np.einsum("niau,niu->nia", c, dl) + np.einsum("niau,nau->nia", c, dm)
     return (c * (dl[:, :, None, :] + dm[:, None, :, :])).sum(axis=3)
