@@ -334,3 +334,32 @@ def test_broken_pipe_is_quiet_and_python_m_pidlab_works() -> None:
         os.close(w)
     assert proc.returncode == 0, proc.stderr
     assert "Broken pipe" not in proc.stderr and "error" not in proc.stderr, proc.stderr
+
+
+def test_decompose_samples_with_intervals_and_tests(tmp_path, capsys) -> None:
+    """`pidlab decompose --file samples.csv --ci 0.9 --permutations N` (issue 17): the table carries
+    plug-in, corrected, interval and p-value per atom, the same numbers as the API."""
+    import json as _json
+
+    from pidlab.cli import main
+
+    rng = np.random.default_rng(3)
+    a, b = rng.integers(0, 2, 400), rng.integers(0, 2, 400)
+    y = (a ^ b) ^ (rng.random(400) < 0.1)
+    f = tmp_path / "s.csv"
+    f.write_text("x1,x2,y\n" + "".join(f"{i},{j},{int(k)}\n" for i, j, k in zip(a, b, y)))
+    rc = main(["decompose", "--file", str(f), "--ci", "0.8", "--permutations", "19", "--n-boot", "50",
+               "--seed", "1", "--format", "json"])
+    out = _json.loads(capsys.readouterr().out)
+    assert rc == 0
+    ref = pidlab.decompose_samples([str(v) for v in a], [str(v) for v in b], [str(int(v)) for v in y], ci=0.8,
+                                   permutations=19, n_boot=50, seed=1, names=("x1", "x2", "y"))
+    want = _json.loads(ref.to_json())
+    assert {k: v for k, v in out.items() if k != "point"} == {k: v for k, v in want.items() if k != "point"}
+    assert all(out["point"][a] == want["point"][a] for a in ("R", "U1", "U2", "S"))  # (the point's timing differs)
+    s = ref.p_value["S"]
+    assert s is not None and 1 / 20 <= s <= 1 and ref.interval["S"][0] < ref.plugin["S"] < ref.interval["S"][1]
+    assert main(["decompose", "--example", "xor", "--ci", "0.9"]) == 2
+    assert "need samples" in capsys.readouterr().err
+    assert main(["decompose", "--file", str(f), "--ci", "1.5"]) == 2
+    assert "between 0 and 1" in capsys.readouterr().err
