@@ -822,3 +822,180 @@ def test_show_code_reproduces_the_result_in_a_fresh_interpreter(gates: list[dict
     assert got["hardness"] == [rec["lessons"], rec["N"], rec["solvable"]]
     # A plugin measure's colour does not depend on the interpreter (no hash randomisation).
     assert got["color"] == measure_color("test-minmi")
+
+
+# ============================================================================ StudyPanel
+from pidlab.widgets import StudyPanel, measure_color  # noqa: E402
+
+
+def _mi_bits(p: np.ndarray) -> float:
+    """I(X1,X2;Y) in bits of a joint p[x1, x2, y], by hand (independent of pidlab)."""
+    pxy = p.reshape(-1, p.shape[2])
+    px, py = pxy.sum(1, keepdims=True), pxy.sum(0, keepdims=True)
+    nz = pxy > 0
+    return float(np.sum(pxy[nz] * np.log2(pxy[nz] / (px @ py)[nz])))
+
+
+def _lines(fig) -> dict[tuple[str, str], tuple[list[float], list[float]]]:
+    """(axes gid, line gid) -> (x, y) of a sweep figure."""
+    return {(ax.get_gid(), ln.get_gid()): (list(ln.get_xdata()), list(ln.get_ydata()))
+            for ax in fig.axes for ln in ax.lines if ln.get_gid()}
+
+
+def test_study_panel_noise_sweep_matches_closed_form_with_progress(monkeypatch: pytest.MonkeyPatch) -> None:
+    panel = StudyPanel(family="noisy", measures=["broja", "imin", "wms"])
+    panel.levels.value = 6
+    seen: list[int] = []
+    panel.progress.observe(lambda c: seen.append(c["new"]), names="value")
+    drawn = {}
+    import pidlab.widgets._study as study_mod
+
+    real = study_mod.study_sweep_figure
+
+    def keep(*a, **k):
+        drawn["fig"] = real(*a, **k)
+        return drawn["fig"]
+
+    monkeypatch.setattr(study_mod, "study_sweep_figure", keep)
+    out = panel.compute()
+    assert panel.error.value == "" and out is not None and panel.result is out[0]
+    assert panel.progress.max == 6 and seen[-1] == 6 and seen == sorted(seen)  # fed by run_study's callback
+    assert "Computed 6 distribution(s) x 3 measure(s)" in panel.status.value
+    noise = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]
+    # noisy XOR: S = I(X1,X2;Y) = 1 - h(noise), R = U1 = U2 = 0 (closed form); WMS = S - R.
+    lines = _lines(drawn["fig"])
+    xs, ys = lines["sweep:S", "line:broja"]
+    assert xs == pytest.approx(noise) and ys == pytest.approx([1 - _h(e) for e in noise], abs=TOL)
+    assert lines["sweep:net", "line:wms"][1] == pytest.approx([1 - _h(e) for e in noise], abs=TOL)
+    assert ("sweep:S", "line:wms") not in lines  # a net measure defines no S
+    assert lines["sweep:R", "line:imin"][1] == pytest.approx([0.0] * 6, abs=TOL)
+    assert _shows_a_result(panel) and panel.sweep_chart.layout.display is None
+    assert panel.sweep_chart.value[:8] == PNG_MAGIC and panel.chart.value[:8] == PNG_MAGIC
+    recs = panel.to_records()
+    assert len(recs) == 18 and {r["noise"] for r in recs} == set(noise)
+    mean_s = np.mean([1 - _h(e) for e in noise])
+    assert f"{mean_s:.6f}" in panel.table.value  # the summary table: mean S of broja
+
+
+def test_study_panel_dirichlet_concentration_sweep() -> None:
+    panel = StudyPanel(family="dirichlet", n=20, measures=["broja", "imin"])
+    panel.concentration.value, panel.seed.value, panel.shape.value = "0.5, 2", 3, "2x2x2"
+    out = panel.compute()
+    assert panel.error.value == "" and out is not None and len(out) == 2 and panel.result is None
+    assert panel.progress.value == panel.progress.max == 40
+    df = panel.to_dataframe()
+    assert len(df) == 80 and sorted(df["alpha"].unique()) == [0.5, 2.0]
+    # The family's documented recipe, by hand: item i of alpha a is row i of the seed's first block.
+    for a in (0.5, 2.0):
+        rng = np.random.default_rng(np.random.SeedSequence(3, spawn_key=(0,)))
+        tables = rng.dirichlet(np.full(8, a), size=1024).reshape(1024, 2, 2, 2)
+        rows = df[(df["alpha"] == a) & (df["measure"] == "broja")].sort_values("item")
+        assert rows["I_x1x2y"].to_numpy() == pytest.approx([_mi_bits(t) for t in tables[:20]], abs=1e-9)
+        assert (rows["R"] + rows["U1"] + rows["U2"] + rows["S"]).to_numpy() == pytest.approx(
+            rows["I_x1x2y"].to_numpy(), abs=1e-6)
+    assert panel.sweep_chart.layout.display is None and "swept alpha" in panel.status.value
+    assert "for a in [0.5, 2.0]" in panel.code()
+
+
+def test_study_panel_code_reproduces_the_export() -> None:
+    import subprocess
+    import sys
+
+    panel = StudyPanel(family="dirichlet", n=15, measures=["imin", "mmi"])
+    panel.concentration.value = "0.7"
+    assert panel.compute() is not None
+    code = panel.code() + "\nprint(table.to_csv(index=False))\n"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    import io
+
+    import pandas as pd
+
+    again = pd.read_csv(io.StringIO(proc.stdout[proc.stdout.index("item,"):]))  # after print(result.table())
+    mine = pd.read_csv(io.StringIO(panel.to_csv()))
+    assert list(again.columns) == list(mine.columns) and len(again) == len(mine) == 30
+    for c in ("R", "U1", "U2", "S", "I_x1x2y"):
+        assert again[c].to_numpy() == pytest.approx(mine[c].to_numpy(), abs=1e-12, nan_ok=True)
+
+
+def test_study_panel_controls_follow_the_family_and_have_tooltips() -> None:
+    panel = StudyPanel()
+    names = ("n", "shape", "concentration", "seed", "gates", "noise_range", "levels")
+    expected = {"dirichlet": {"n", "shape", "concentration", "seed"}, "gates": {"gates"},
+                "noisy": {"gates", "noise_range", "levels"}}
+    for fam, want in expected.items():
+        panel.family.value = fam
+        assert {n for n in names if getattr(panel, n).layout.display is None} == want, fam
+    for w in [*_controls(panel), panel.gates, panel.noise_range]:
+        assert isinstance(w.tooltip, str) and len(w.tooltip) > 8, (type(w).__name__, w.tooltip)
+    assert set(panel.measure_boxes) == set(pidlab.measures()) and all(cb.value for cb in panel.measure_boxes.values())
+
+
+def test_study_panel_a_measure_keeps_its_colour() -> None:
+    from pidlab.widgets._charts import study_atoms_figure
+
+    for chosen in (["broja", "imin", "ccs"], ["ccs"]):
+        panel = StudyPanel(family="gates", measures=chosen)
+        assert panel.compute() is not None
+        for m in chosen:
+            assert f"data-color='{measure_color(m)}'" in panel.table.value
+        cols = {c: np.concatenate([r.column(c) for r in panel.results]) for c in ("measure", "R", "U1", "U2", "S", "net")}
+        fig = study_atoms_figure(cols, chosen)
+        faces = {p.get_gid(): p.get_facecolor()[:3] for ax in fig.axes for p in ax.patches if p.get_gid()}
+        from matplotlib.colors import to_rgb
+
+        assert faces == {f"box:{m}": pytest.approx(to_rgb(measure_color(m))) for m in chosen}
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (lambda p: setattr(p.shape, "value", "2x2"), "three sizes >= 2"),
+        (lambda p: setattr(p.concentration, "value", "1, -2"), "numbers > 0"),
+        (lambda p: setattr(p.concentration, "value", "1, nan"), "numbers > 0"),
+        (lambda p: setattr(p.n, "value", 0), "integer >= 1"),
+        (lambda p: (setattr(p.family, "value", "noisy"), setattr(p.levels, "value", 0)), "from 1 to"),
+        (lambda p: (setattr(p.family, "value", "noisy"), setattr(p.levels, "value", 10**9)), "from 1 to"),
+        (lambda p: (setattr(p.family, "value", "gates"), setattr(p.gates, "value", ())), "no gate is selected"),
+        (lambda p: [setattr(cb, "value", False) for cb in p.measure_boxes.values()], "no measure is ticked"),
+    ],
+)
+def test_study_panel_bad_input_clears_the_result(setup, message, capsys: pytest.CaptureFixture[str]) -> None:
+    panel = StudyPanel(family="dirichlet", n=10, measures=["imin"])
+    assert panel.compute() is not None and _shows_a_result(panel)
+    setup(panel)
+    assert panel.compute() is None
+    assert message in html.unescape(panel.error.value) and panel.status.value == "Nothing computed."
+    assert _shows_nothing(panel) and panel.sweep_chart.layout.display == "none" and panel.results == []
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_study_panel_size_guard_covers_the_whole_sweep() -> None:
+    panel = StudyPanel(family="dirichlet", n=100, measures=["imin"])
+    # one study of 100 items passes, the sweep of 3 x 100 does not: refused before any work
+    per_row = 3e5 + 3e4 * 8
+    with pidlab.limits(max_work=per_row * 200):
+        assert panel.compute() is not None
+        panel.concentration.value = "0.5, 1, 2"
+        assert panel.compute() is None
+    assert "ProblemTooLargeError" in panel.error.value or "pidlab.limits" in html.unescape(panel.error.value)
+    assert panel.progress.value == 0 and panel.results == []
+    assert panel.compute() is not None and len(panel.results) == 3  # default limits: it runs
+
+
+def test_study_panel_interrupt_mid_study_leaves_it_usable(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pidlab.study
+
+    panel = StudyPanel(family="noisy", measures=["imin"])
+    assert panel.compute() is not None and _shows_a_result(panel)
+
+    def interrupted(fam, measures, *, progress=None, **kw):
+        progress(1, len(fam))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pidlab.study, "run_study", interrupted)
+    panel._on_click()  # the Run button: the interrupt stops here, the panel says so
+    assert "Interrupted" in panel.status.value and _shows_nothing(panel) and panel.results == []
+    assert not panel.compute_button.disabled and panel.compute_button.description == "Run study"
+    monkeypatch.undo()
+    assert panel.compute() is not None and _shows_a_result(panel)

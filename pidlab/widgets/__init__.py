@@ -7,6 +7,9 @@
   heat maps, with their entropies and the certified bracket on the minimum.
 - :class:`HardnessPanel`: a random restricted-timetable (RTT) instance as a bipartite graph
   coloured by its schedule, with the marginals of its reduction.
+- :class:`StudyPanel`: a comparative study (Dirichlet tables, the gates or a noise sweep of
+  gates, x the ticked measures) run with a progress bar, with its summary table, each measure's
+  atoms and, for a swept family, the atoms against the noise level or concentration.
 - :func:`digits_demo`: the data behind the panels' digits demo (scikit-learn's 8×8 digits split
   into left and right halves and three disjoint data sets), ready for :func:`pidlab.estimate`.
 
@@ -36,12 +39,14 @@ from pidlab.widgets._common import distribution_from_file, measure_color
 from pidlab.widgets._compare import ComparePanel
 from pidlab.widgets._coupling import CouplingPanel
 from pidlab.widgets._hardness import HardnessPanel
+from pidlab.widgets._study import StudyPanel
 
 __all__ = [
     "BoundsPanel",
     "ComparePanel",
     "CouplingPanel",
     "HardnessPanel",
+    "StudyPanel",
     "comparison_figure",
     "digits_demo",
     "distribution_from_file",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from pidlab._results import ATOMS
 from pidlab.widgets._common import measure_color
@@ -12,7 +15,7 @@ if TYPE_CHECKING:
 
     from pidlab import Comparison
 
-__all__ = ["comparison_figure", "NET_LABELS"]
+__all__ = ["comparison_figure", "study_atoms_figure", "study_sweep_figure", "NET_LABELS"]
 
 #: How each kind of net quantity is labelled on the chart.
 NET_LABELS = {"net synergy": "S − R", "net redundancy": "R − S"}
@@ -76,4 +79,93 @@ def comparison_figure(cmp: Comparison) -> Figure:
         ax_net.axhline(0.0, color="0.3", linewidth=0.8)
         if ax_full is None:
             ax_net.set_ylabel("bits")
+    return fig
+
+
+def _study_quantities(cols: Mapping[str, np.ndarray]) -> list[str]:
+    """The atoms (and ``net``) that some row of the study defines."""
+    out = [a for a in (*ATOMS, "net") if np.isfinite(np.asarray(cols[a], dtype=float)).any()]
+    return out or list(ATOMS)
+
+
+def study_atoms_figure(cols: Mapping[str, np.ndarray], measures: Sequence[str], *, title: str = "") -> Figure:
+    """Each measure's atoms over a study (bits): one axes per atom, one box per measure in its colour.
+
+    ``cols`` holds the study table's columns ``measure, R, U1, U2, S, net`` (see
+    :class:`pidlab.study.StudyResult`). A box spans the quartiles, its line is the median and the
+    whiskers reach the minimum and the maximum. Each axes has the ``gid`` ``"dist:<atom>"``, each
+    box the ``gid`` ``"box:<measure>"`` (its median line ``"median:<measure>"``).
+    """
+    from matplotlib.figure import Figure
+
+    qs = _study_quantities(cols)
+    fig = Figure(figsize=(2.6 * len(qs) + 0.8, 3.2), dpi=96, layout="constrained")
+    axes = fig.subplots(1, len(qs), squeeze=False)[0]
+    meas = np.asarray(cols["measure"])
+    for ax, q in zip(axes, qs):
+        vals = np.asarray(cols[q], dtype=float)
+        data, names = [], []
+        for m in measures:
+            v = vals[(meas == m) & np.isfinite(vals)]
+            if v.size:
+                data.append(v)
+                names.append(m)
+        if data:
+            bp = ax.boxplot(data, tick_labels=names, whis=(0, 100), showfliers=False, patch_artist=True)
+            for m, box, med in zip(names, bp["boxes"], bp["medians"]):
+                c = measure_color(m)
+                box.set(facecolor=c, edgecolor=c, gid=f"box:{m}")
+                med.set(color="black", gid=f"median:{m}")
+            ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+        else:
+            ax.text(0.5, 0.5, "no measure\ndefines it", ha="center", va="center", transform=ax.transAxes)
+        ax.set_title(f"{q} (bits)" if q != "net" else "net (bits; S − R or R − S)", fontsize=10)
+        ax.set_gid(f"dist:{q}")
+        ax.grid(alpha=0.3, axis="y")
+    if title:
+        fig.suptitle(f"atoms per measure: {title}", fontsize=10)
+    return fig
+
+
+def study_sweep_figure(cols: Mapping[str, np.ndarray], x: str, measures: Sequence[str], *,
+                       facet: np.ndarray | None = None, xlabel: str | None = None, max_facets: int = 4) -> Figure:
+    """Each atom's mean against a swept parameter ``x`` (bits), one line per measure in its colour.
+
+    ``cols`` holds the columns ``measure``, ``x`` and the atoms; ``facet`` (e.g. the gate of each
+    row) draws one row of axes per value (at most ``max_facets``). Each axes has the ``gid``
+    ``"sweep:<atom>"`` (``"sweep:<atom>:<facet>"``), each line ``"line:<measure>"``; a line's
+    points are the means over the rows at each value of ``x``.
+    """
+    from matplotlib.figure import Figure
+
+    qs = _study_quantities(cols)
+    facets: list[object] = [None] if facet is None else list(dict.fromkeys(np.asarray(facet).tolist()))[:max_facets]
+    fig = Figure(figsize=(2.6 * len(qs) + 1.6, 2.8 * len(facets) + 0.4), dpi=96, layout="constrained")
+    grid = fig.subplots(len(facets), len(qs), squeeze=False)
+    meas = np.asarray(cols["measure"])
+    xs = np.asarray(cols[x], dtype=float)
+    for row, fv in zip(grid, facets):
+        fmask = np.ones(len(xs), dtype=bool) if fv is None else (np.asarray(facet) == fv)
+        for ax, q in zip(row, qs):
+            vals = np.asarray(cols[q], dtype=float)
+            for m in measures:
+                sel = fmask & (meas == m) & np.isfinite(vals)
+                if not sel.any():
+                    continue
+                ux = np.unique(xs[sel])
+                ax.plot(ux, [float(vals[sel & (xs == u)].mean()) for u in ux], marker="o", ms=3, label=m,
+                        color=measure_color(m), gid=f"line:{m}")
+            ax.set_title(f"{q} (bits)" + ("" if fv is None else f", {fv}"), fontsize=10)
+            ax.set_xlabel(xlabel or x, fontsize=9)
+            ax.set_gid(f"sweep:{q}" + ("" if fv is None else f":{fv}"))
+            ax.grid(alpha=0.3)
+        handles, labels = [], []
+        for ax in row:
+            for h, lab in zip(*ax.get_legend_handles_labels()):
+                if lab not in labels:
+                    handles.append(h)
+                    labels.append(lab)
+        if handles:
+            row[-1].legend(handles, labels, fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.suptitle(f"atoms against {xlabel or x}: mean over the distributions, one line per measure", fontsize=10)
     return fig

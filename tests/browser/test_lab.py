@@ -10,7 +10,8 @@ researcher comparing measures does: untick all but two measures (each keeps its 
 table's swatches and in the chart's pixels), switch to the noisy gate (the noise slider appears;
 it is hidden for a plain gate), download the CSV and open "show code" (the code, run in a fresh
 interpreter, gives the downloaded numbers), and a failed compute (nothing ticked) that clears the
-table and chart. Screenshots go to shots/ (gitignored; keep them as CI artifacts).
+table and chart. Last, a StudyPanel in a new cell: pick measures, run a noise sweep with the progress
+bar, pick others and see the sweep plot change (its pixels carry each ticked measure's colour). Screenshots go to shots/ (gitignored; keep them as CI artifacts).
 """
 
 from __future__ import annotations
@@ -190,6 +191,79 @@ def _researcher_steps(page: Any, panel: Any) -> dict[str, float]:
     return t
 
 
+STUDY_CELL = "from pidlab.widgets import StudyPanel\nstudy = StudyPanel(family='noisy', measures=['imin'])\nstudy"
+# A new last cell holding ``src``, run: what a user typing it at the end of the notebook does.
+ADD_CELL_JS = """async (src) => {
+  const app = window.jupyterapp;
+  const nb = app.shell.currentWidget.content;
+  nb.activeCellIndex = nb.widgets.length - 1;
+  nb.mode = 'command';
+  await app.commands.execute('notebook:insert-cell-below');
+  nb.activeCell.model.sharedModel.setSource(src);
+  await app.commands.execute('notebook:run-cell');
+}"""
+
+
+def _study_panel_steps(page: Any) -> dict[str, float]:
+    """A StudyPanel in a new cell: pick measures, run the noise sweep, see the sweep plot change."""
+    from playwright.sync_api import expect
+
+    from pidlab.widgets import measure_color
+
+    t: dict[str, float] = {}
+    t0 = time.monotonic()
+    page.evaluate(ADD_CELL_JS, STUDY_CELL)
+    panel = page.locator(".jp-OutputArea-output .pidlab-study-panel")
+    expect(panel).to_be_visible(timeout=90_000)
+    panel.scroll_into_view_if_needed()
+    status, table = panel.locator(".pidlab-status"), panel.locator(".pidlab-table")
+    chart, sweep = panel.locator("img.pidlab-chart"), panel.locator("img.pidlab-sweep")
+    expect(status).to_contain_text("press Run study")
+    # The noise sweep's controls show; the Dirichlet ones do not apply: hidden.
+    expect(panel.locator(".pidlab-levels")).to_be_visible()
+    expect(panel.locator(".pidlab-concentration")).to_be_hidden()
+    t["open"] = time.monotonic() - t0
+
+    # Pick measures: imin (ticked by the cell) and broja; run.
+    panel.locator(".pidlab-measure-broja input").check()
+    panel.locator("button.pidlab-compute").click()
+    expect(status).to_contain_text("Computed 11 distribution(s) x 2 measure(s)", timeout=90_000)
+    _chart_ready(page, chart, None)
+    _chart_ready(page, sweep, None)
+    rows = table.locator("tr[class^='pidlab-row-']")
+    assert sorted((rows.nth(i).get_attribute("class") or "") for i in range(rows.count())) == \
+        ["pidlab-row-broja", "pidlab-row-imin"]
+    hexes = [measure_color(m) for m in ("imin", "broja", "wms")]
+    drawn = page.evaluate(CHART_COLORS_JS, [sweep.element_handle(), hexes])
+    assert drawn == dict(zip(hexes, (True, True, False))), drawn
+    drawn = page.evaluate(CHART_COLORS_JS, [chart.element_handle(), hexes])
+    assert drawn == dict(zip(hexes, (True, True, False))), drawn
+    # the progress bar, fed by run_study's progress callback, is full
+    bar = panel.locator(".pidlab-progress .progress-bar")
+    assert (bar.get_attribute("style") or "").replace(" ", "").find("width:100%") >= 0, bar.get_attribute("style")
+    panel.screenshot(path=str(SHOTS / "lab_study_panel.png"))
+    t["first run"] = time.monotonic() - t0
+
+    # Another pick (wms instead of imin) and a coarser sweep: the plots change.
+    before = {"chart": chart.get_attribute("src"), "sweep": sweep.get_attribute("src")}
+    panel.locator(".pidlab-measure-imin input").uncheck()
+    panel.locator(".pidlab-measure-wms input").check()
+    levels = panel.locator(".pidlab-levels input")
+    levels.fill("6")
+    levels.press("Enter")
+    panel.locator("button.pidlab-compute").click()
+    expect(status).to_contain_text("Computed 6 distribution(s) x 2 measure(s)", timeout=90_000)
+    _chart_ready(page, sweep, before["sweep"])
+    _chart_ready(page, chart, before["chart"])
+    drawn = page.evaluate(CHART_COLORS_JS, [sweep.element_handle(), hexes])
+    assert drawn == dict(zip(hexes, (False, True, True))), drawn
+    assert panel.locator(".pidlab-error").inner_text().strip() == ""
+    expect(panel.locator(".pidlab-export a.pidlab-download")).to_be_visible()
+    panel.screenshot(path=str(SHOTS / "lab_study_panel_2.png"))
+    t["second run"] = time.monotonic() - t0
+    return t
+
+
 def _run_all(page: Any) -> None:
     try:
         page.locator(".lm-MenuBar-item", has_text="Run").first.click()
@@ -257,6 +331,7 @@ def test_compare_panel_in_jupyterlab(page: Any, lab_server: Any) -> None:
     page.screenshot(path=str(SHOTS / "lab.png"))
     panel.screenshot(path=str(SHOTS / "lab_panel.png"))
     steps = _researcher_steps(page, panel)
+    steps.update({f"study {k}": v for k, v in _study_panel_steps(page).items()})
     assert not page.page_errors, f"JavaScript errors in the page: {page.page_errors}"
     print(
         f"\nbrowser phases: open->kernel idle {t_kernel - t0:.1f} s, run all->panel {t_panel - t_kernel:.1f} s, "
