@@ -7,6 +7,7 @@ Run from the repository root::
     .venv/bin/python benchmarks/bench_broja.py --sizes 8 16 --reps 5 --time-limit 60
     .venv/bin/python benchmarks/bench_broja.py --suite          # the shape suite (issue 14)
     .venv/bin/python benchmarks/bench_broja.py --shapes 400x400x2 100x100x10@0.1
+    .venv/bin/python benchmarks/bench_broja.py --batch-only    # decompose_many, 2x2x2 to 8x8x8
 
 Everything is measured in one run on the same random tables: by default Dirichlet(1) cubes
 |X1| = |X2| = |Y| = n; with ``--suite`` the shape suite (cubes 2-64, classification shapes with
@@ -282,6 +283,44 @@ def run_batch(n_items: int, seed: int) -> dict:
     }
 
 
+#: (|X1|, |X2|, |Y|, items, Dirichlet alpha) of ``--batch-only`` (issue 14's batch targets:
+#: 100,000 2x2x2 in under 1 s, 10,000 4x4x4 in under 5 s, all certified to 1e-9 bits).
+BATCH_SUITE = [
+    (2, 2, 2, 100_000, 1.0),
+    (2, 2, 2, 100_000, 0.1),
+    (3, 3, 3, 10_000, 1.0),
+    (4, 4, 4, 10_000, 1.0),
+    (8, 8, 8, 1_000, 1.0),
+]
+
+
+def run_batch_suite(seed: int, scale: float = 1.0) -> list[dict]:
+    """Time :func:`pidlab.decompose_many` on each stack of ``BATCH_SUITE`` (items times ``scale``);
+    prints one line per stack and returns the figures."""
+    import pidlab
+
+    pidlab.decompose_many(np.full((4, 2, 2, 2), 1 / 8))  # warm-up: imports
+    out = []
+    for n1, n2, ny, n, alpha in BATCH_SUITE:
+        n = max(1, int(n * scale))
+        rng = np.random.default_rng([seed, n1, n2, ny, int(alpha * 100)])
+        ps = rng.dirichlet(alpha * np.ones(n1 * n2 * ny), size=n).reshape(-1, n1, n2, ny)
+        t0 = time.perf_counter()
+        c0 = time.process_time()
+        res = pidlab.decompose_many(ps)
+        wall = time.perf_counter() - t0
+        cpu = time.process_time() - c0
+        row = {"shape": f"{n1}x{n2}x{ny}", "alpha": alpha, "n": n, "time": wall, "cpu": cpu,
+               "all_optimal": bool(res.all_optimal), "max_gap": float(res.gap.max()),
+               "per_item_us": 1e6 * wall / n, "notes": list(res.notes)}
+        out.append(row)
+        print(f"{row['shape']:>6s} Dirichlet({alpha:g}) x {n:>7,d}: {wall:6.2f} s wall, {cpu:6.2f} s CPU "
+              f"({row['per_item_us']:.1f} µs per table), all certified to 1e-9 bits: {row['all_optimal']} "
+              f"(largest gap {row['max_gap']:.1e} bits){'; ' + '; '.join(row['notes']) if row['notes'] else ''}",
+              flush=True)
+    return out
+
+
 # ----------------------------------------------------------------------------- report
 def _fmt_t(t: float | None) -> str:
     if t is None:
@@ -398,6 +437,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--native-time-limit", type=float, default=None)
     ap.add_argument("--peers", nargs="*", default=None, help="subset of peers (default: all installed)")
     ap.add_argument("--batch", type=int, default=100_000, help="2x2x2 tables for the batch timing (0: skip)")
+    ap.add_argument("--batch-only", action="store_true",
+                    help="only time decompose_many on the batch suite (2x2x2 to 8x8x8) and print the figures "
+                         "(writes no report)")
+    ap.add_argument("--batch-scale", type=float, default=1.0, help="with --batch-only: scale the item counts")
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--quick", action="store_true", help="sizes 2 4 8 16, 2 instances, 30 s limit, 20k batch")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "broja.md"))
@@ -405,6 +448,11 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.serve:
         _serve(args.serve)
+        return 0
+    if args.batch_only:
+        print(f"load average at start {os.getloadavg()[0] if hasattr(os, 'getloadavg') else '?'}; "
+              f"{os.cpu_count()} CPUs; wall time counts other processes' load, CPU time this process only")
+        run_batch_suite(args.seed, args.batch_scale)
         return 0
     if args.quick:
         args.sizes, args.reps, args.time_limit, args.batch = [2, 4, 8, 16], 2, 30.0, 20_000
