@@ -312,13 +312,23 @@ class _FuturesBackend(_Backend):
 class _DaskBackend(_Backend):
     def __init__(self, client: Any, owned: bool) -> None:
         self.client, self.owned = client, owned
+        address = client.scheduler.address if getattr(client, "scheduler", None) else "client"
         try:
             nthreads = client.nthreads()
-            self.workers = max(1, int(sum(nthreads.values())))
-        except Exception:  # pragma: no cover - scheduler without workers yet
-            self.workers = 1
-        self.description = f"dask ({client.scheduler.address if getattr(client, 'scheduler', None) else 'client'}, " \
-                           f"{self.workers} worker thread(s))"
+        except Exception:  # pragma: no cover - a client that cannot list its workers
+            nthreads = {"?": 1}
+        if not nthreads:  # tasks would wait for ever on a cluster without workers: wait a bounded time
+            try:
+                client.wait_for_workers(1, timeout=WORKER_TIMEOUT)
+                nthreads = client.nthreads()
+            except Exception:
+                raise PidlabError(
+                    f"the dask scheduler at {address!r} has no workers (none joined within {WORKER_TIMEOUT:g} s), so "
+                    f"the study would never run; start one (dask worker {address}) or scale the cluster "
+                    "(cluster.scale(n)) before running the study."
+                ) from None
+        self.workers = max(1, int(sum(nthreads.values())))
+        self.description = f"dask ({address}, {self.workers} worker thread(s))"
 
     def map(self, tasks: Iterable[_Task], n_tasks: int, progress: Callable[[int, int], None] | None,
             total: int, on_done: Callable[[int, Any], None] | None = None) -> list[Any]:
@@ -342,7 +352,7 @@ class _DaskBackend(_Backend):
 
         try:
             first = [f for f in (submit() for _ in range(4 * self.workers)) if f is not None]
-            ac = distributed.as_completed(first)
+            ac = distributed.as_completed(first, loop=self.client.loop)  # this client's, not the default one's
             for f in ac:
                 i, size = pos.pop(f.key)
                 out[i] = f.result()
@@ -406,14 +416,19 @@ def _backend(executor: Any, scheduler: str | None, max_workers: int | None) -> _
     distributed = import_distributed()
     _reject_max_workers(max_workers, "the dask executor")
     if scheduler is not None:
+        _probe_scheduler(scheduler)  # bounded: a wrong address fails here, naming it, within CONNECT_TIMEOUT
         try:
-            client = distributed.Client(scheduler, timeout="10s")
-        except OSError as exc:
+            client = distributed.Client(scheduler, timeout=f"{CONNECT_TIMEOUT:g}s")
+        except Exception as exc:
             raise PidlabError(
-                f"could not connect to the dask scheduler at {scheduler!r} ({exc}); check the address "
+                f"could not connect to the dask scheduler at {scheduler!r} ({_describe(exc)}); check the address "
                 "(e.g. tcp://host:8786) and that the scheduler is running."
             ) from None
-        return _DaskBackend(client, owned=True)
+        try:
+            return _DaskBackend(client, owned=True)
+        except BaseException:
+            client.close()
+            raise
     try:
         client = distributed.default_client()
     except ValueError:
@@ -423,6 +438,70 @@ def _backend(executor: Any, scheduler: str | None, max_workers: int | None) -> _
             "from dask.distributed import Client; client = Client()."
         ) from None
     return _DaskBackend(client, owned=False)
+
+
+#: Seconds to reach a dask scheduler (connect and handshake) before giving up with an error naming it.
+CONNECT_TIMEOUT = 10.0
+#: Seconds to wait for a first worker on a dask cluster that has none.
+WORKER_TIMEOUT = 60.0
+
+
+def _probe_scheduler(address: str) -> None:
+    """Ask ``address`` for its identity, in at most :data:`CONNECT_TIMEOUT` seconds.
+
+    ``distributed.Client(address, timeout=...)`` bounds the TCP connect only: a port that accepts
+    and never answers (or answers something else than dask) hangs it for ever or fails with an
+    unrelated error. The probe runs on its own event loop in a helper thread (this thread may
+    already run one, as in Jupyter) and is abandoned after the timeout.
+    """
+    import asyncio
+    import threading
+
+    if not isinstance(address, str) or not address.strip():
+        raise InvalidStudyError(f"`scheduler` must be a dask scheduler address such as 'tcp://host:8786'; "
+                                f"got {address!r}.")
+    from distributed.comm import connect
+    from distributed.security import Security
+
+    box: dict[str, Any] = {}
+    conn_args = Security().get_connection_args("client")  # TLS settings from dask's config, as a Client takes them
+
+    async def ask() -> None:
+        comm = await connect(address, timeout=CONNECT_TIMEOUT, **conn_args)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            box["identity"] = await comm.read()
+        finally:
+            comm.abort()
+
+    def run() -> None:
+        try:
+            asyncio.run(asyncio.wait_for(ask(), CONNECT_TIMEOUT))
+        except BaseException as exc:  # reported in the calling thread
+            box["error"] = exc
+
+    th = threading.Thread(target=run, name="pidlab-dask-probe", daemon=True)
+    th.start()
+    th.join(CONNECT_TIMEOUT + 0.5)
+    fix = "check the address (e.g. tcp://host:8786) and that `dask scheduler` is running there"
+    exc = box.get("error")
+    if isinstance(exc, ValueError) and "address" in str(exc):
+        raise InvalidStudyError(f"`scheduler` {address!r} is not a dask address ({exc}); give one such as "
+                                "'tcp://host:8786'.") from None
+    if th.is_alive() or isinstance(exc, (TimeoutError, asyncio.TimeoutError)) or (
+            isinstance(exc, OSError) and "Timed out" in str(exc)):
+        raise PidlabError(f"the dask scheduler at {address!r} did not answer within {CONNECT_TIMEOUT:g} s; "
+                          f"{fix}.") from None
+    if isinstance(exc, OSError):
+        raise PidlabError(f"could not connect to the dask scheduler at {address!r} ({_describe(exc)}); {fix}.") from None
+    if exc is not None:  # e.g. an HTTP server: its bytes read as a dask frame of absurd length
+        raise PidlabError(f"{address!r} answered, but not as a dask scheduler (its reply is not dask's protocol: "
+                          f"{type(exc).__name__}); {fix}.") from None
+    ident = box.get("identity")
+    kind = ident.get("type") if isinstance(ident, dict) else None
+    if kind != "Scheduler":
+        raise PidlabError(f"{address!r} answered, but it is {'a dask ' + str(kind) if kind else 'not dask'}, not a "
+                          f"dask scheduler; {fix} (a worker's address is not the scheduler's).")
 
 
 def _reject_max_workers(max_workers: int | None, what: str) -> None:
@@ -536,7 +615,10 @@ def run_study(
         its workers, which need pidlab installed; ``"dask"`` uses ``scheduler`` or the current
         default client.
     scheduler : str, optional
-        Address of a dask scheduler (``tcp://host:8786``), with ``executor="dask"``.
+        Address of a dask scheduler (``tcp://host:8786``), with ``executor="dask"``. One that
+        does not answer as a dask scheduler within ``CONNECT_TIMEOUT`` (10 s) raises
+        :class:`pidlab.PidlabError` naming it; a cluster without workers is waited on for at most
+        ``WORKER_TIMEOUT`` (60 s), then refused.
     max_workers : int, optional
         Size of the process pool (``executor="process"``; default: the number of CPUs).
     chunk_size : int, optional
