@@ -67,7 +67,7 @@ class PropertiesResult(Result):
         The measures checked, in order.
     properties : tuple of str
         The properties (see :data:`PROPERTIES`).
-    table : mapping measure -> property -> str
+    results : mapping measure -> property -> str
         ``"yes"`` (holds on the battery), ``"NO"`` (violated; see ``counterexamples``),
         or ``"n/a"`` (does not apply: net measures). Distributions a measure refuses (a shape it
         does not support) are skipped and counted in ``notes``.

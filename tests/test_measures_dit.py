@@ -12,6 +12,7 @@ that happened for I_ccs on table #183 (dit's fit misses the marginals by 1.8e-5;
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -91,10 +92,55 @@ def assert_agree(name: str, p: np.ndarray, label: str) -> None:
 DIT_WRONG: list[tuple[str, str, str]] = []
 
 
+# dit's PID_GK enumerates partitions: on the 8x8x16 gate it needs about 14 GB of memory and minutes
+# (measured), so for I_GK that gate is checked against the independent reference below instead.
+DIT_TOO_BIG = {("gk", "rdnunqxor")}
+
+
+def gk_reference(p: np.ndarray) -> float:
+    """I(W; Y) in bits, W the Gacs-Korner common variable of X1 and X2: the connected component of
+    (x1, x2) in the bipartite graph of supp p(x1, x2) (networkx), by plain loops."""
+    import networkx as nx
+
+    n1, n2, ny = p.shape
+    g = nx.Graph()
+    g.add_nodes_from([("a", i) for i in range(n1)] + [("b", j) for j in range(n2)])
+    g.add_edges_from((("a", i), ("b", j)) for i in range(n1) for j in range(n2) if p[i, j].sum() > 0)
+    comp = {}
+    for c, nodes in enumerate(nx.connected_components(g)):
+        for kind, i in nodes:
+            if kind == "a":
+                comp[i] = c
+    pwy: dict[tuple[int, int], float] = {}
+    for i in range(n1):
+        for j in range(n2):
+            for y in range(ny):
+                if p[i, j, y] > 0:
+                    pwy[(comp[i], y)] = pwy.get((comp[i], y), 0.0) + float(p[i, j, y])
+    pw: dict[int, float] = {}
+    py: dict[int, float] = {}
+    for (w, y), v in pwy.items():
+        pw[w] = pw.get(w, 0.0) + v
+        py[y] = py.get(y, 0.0) + v
+    return sum(v * math.log2(v / (pw[w] * py[y])) for (w, y), v in pwy.items())
+
+
 @pytest.mark.parametrize("name", NEW)
 def test_gates_agree_with_dit(name):
     for g in pidlab.examples.names():
-        assert_agree(name, pidlab.examples.get(g).p, g)
+        p = pidlab.examples.get(g).p
+        if (name, g) in DIT_TOO_BIG:
+            assert abs(pidlab.decompose(p, name).R - gk_reference(p)) < TOL, g
+            continue
+        assert_agree(name, p, g)
+
+
+def test_gk_reference_on_the_gates():
+    """The networkx reference itself, on gates with a known GK redundancy: RDN (W = X1 = X2 = Y: 1 bit),
+    RDNUNQXOR (the shared 2-valued part is 1 bit of Y: Griffith et al. 2014), XOR (connected: 0)."""
+    assert abs(gk_reference(pidlab.examples.get("rdn").p) - 1.0) < 1e-12
+    assert abs(gk_reference(pidlab.examples.get("xor").p)) < 1e-12
+    assert abs(gk_reference(pidlab.examples.get("rdnunqxor").p) - 1.0) < 1e-12
 
 
 def random_tables(n: int = 210, seed: int = 2026) -> list[np.ndarray]:
