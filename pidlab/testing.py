@@ -260,6 +260,11 @@ def check_measure(measure: Any, *, tol: float = 1e-7, solver: Any = None, gate_v
     properties above are checked, unless ``gate_values`` (gate name -> ``(R, U1, U2, S)`` or the
     net value, gates from :func:`gate_distributions`) gives its published values.
 
+    The batch path is checked too: ``compute_many`` (the measure's own vectorised one, or the
+    contract's default loop over ``compute``) on a small stack of tables of one shape must agree
+    item by item with ``compute``, return finite arrays of shape ``(N,)`` and leave its input
+    unchanged.
+
     ``measure`` is a class, an instance or a registered name.
     """
     inst = _instance("measure", measure)
@@ -317,6 +322,40 @@ def check_measure(measure: Any, *, tol: float = 1e-7, solver: Any = None, gate_v
             else:
                 _approx(float(r.net), float(want), tol,
                         f"measure {name!r}: gate {g.upper()} against its published net value")
+    _check_batch(name, inst, kind, kw, tol)
+
+
+def _check_batch(name: str, inst: Any, kind: str, kw: dict[str, Any], tol: float) -> None:
+    """``compute_many`` (the measure's vectorised one, or the contract's default loop) on a small
+    stack agrees item by item with ``compute``, returns finite arrays of shape ``(N,)`` for the
+    measure's atoms and leaves its input unchanged."""
+    keys = ("R", "U1", "U2", "S") if kind == "pid" else ("net",)
+    for shape, seed in (((2, 2, 2), 11), ((3, 2, 4), 12)):
+        ds = random_distributions(shape, 4, seed=seed)
+        if shape == (2, 2, 2):
+            ds.append(gate_distributions()["and"])  # zeros in the joint
+        ps = np.stack([d.p for d in ds])
+        before = ps.copy()
+        where = f"(compute_many on a stack of {len(ds)} tables of shape {shape})"
+        got = inst.compute_many(ps, **kw)
+        if not np.array_equal(ps, before):
+            raise AssertionError(f"measure {name!r}: compute_many changed the stack it was given {where}")
+        if not isinstance(got, dict):
+            raise AssertionError(f"measure {name!r}: compute_many must return a dict of arrays, got "
+                                 f"{type(got).__name__} {where}")
+        for k in keys:
+            if k not in got:
+                raise AssertionError(f"measure {name!r}: compute_many returned no {k!r} {where}")
+            v = np.asarray(got[k], dtype=np.float64)
+            if v.shape != (len(ds),):
+                raise AssertionError(f"measure {name!r}: compute_many returned {k!r} of shape {v.shape}, "
+                                     f"expected ({len(ds)},) {where}")
+            for i, d in enumerate(ds):
+                r = inst.compute(d, **kw)
+                one = _finite(getattr(r, k), f"measure {name!r}: {k} of compute on item {i} {where}")
+                many = _finite(v[i], f"measure {name!r}: {k} of item {i} {where}")
+                _approx(many, one, tol + _gap(r),
+                        f"measure {name!r}: compute_many and compute disagree on {k} of item {i} {where}")
 
 
 def check_solver(solver: Any, *, reference: str = "clarabel", tol: float = 1e-6) -> None:

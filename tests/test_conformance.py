@@ -130,3 +130,39 @@ def test_check_measure_fails_on_a_mislabelled_measure() -> None:
 
     with pytest.raises(AssertionError, match="must carry measure='mislabelled'"):
         testing.check_measure(Mislabelled)
+
+
+def test_check_measure_fails_when_compute_many_disagrees_with_compute() -> None:
+    # compute is correct (R = min_i I(Xi;Y), a valid decomposition); compute_many is off by 0.01
+    # bits on the third item only, as a vectorised path with an indexing slip would be.
+    class MMI(pidlab.Measure):
+        name = "mmi-broken-batch"
+
+        def compute(self, dist, *, solver=None):
+            return pidlab.PIDResult.from_redundancy(
+                dist, self.name, min(dist.mutual_information(0, 2), dist.mutual_information(1, 2)))
+
+        def compute_many(self, ps, *, solver=None):
+            out = super().compute_many(ps)
+            out["R"][2] += 0.01
+            return out
+
+    with pytest.raises(AssertionError, match="compute_many and compute disagree on R of item 2"):
+        testing.check_measure(MMI)
+
+
+def test_check_measure_fails_when_compute_many_changes_its_input() -> None:
+    class Mutating(pidlab.Measure):
+        name = "mutating"
+        kind = "net"
+
+        def compute(self, dist, *, solver=None):
+            return pidlab.PIDResult.from_net(dist, self.name, -dist.coinformation(), "net synergy")
+
+        def compute_many(self, ps, *, solver=None):
+            out = super().compute_many(ps)
+            ps[...] = 0.0
+            return out
+
+    with pytest.raises(AssertionError, match="compute_many changed the stack it was given"):
+        testing.check_measure(Mutating)

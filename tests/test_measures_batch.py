@@ -200,3 +200,26 @@ def test_batch_output_is_checked_like_a_single_result():
             pidlab.decompose_many(ps, measure="brokenbatch")
     finally:
         pidlab.reload_plugins()
+
+
+@pytest.mark.parametrize("name", ["ccs", "dep"])
+def test_maxent_measures_on_a_single_cell_table(name):
+    # A 1x1x1 joint has no pairwise moments to fit (an empty Newton system used to crash the max
+    # over zero moments); every information is 0, so every atom is 0.
+    r = pidlab.decompose(np.ones((1, 1, 1)), name)
+    assert (r.R, r.U1, r.U2, r.S) == (0.0, 0.0, 0.0, 0.0)
+    b = pidlab.decompose_many(np.ones((3, 1, 1, 1)), measure=name)
+    assert np.array_equal(b.R, np.zeros(3)) and np.array_equal(b.S, np.zeros(3))
+
+
+def test_shared_marginals_leave_no_array_read_only_or_stale():
+    # decompose_many shares one stack's marginals and informations between the measure and the host
+    # checks (read-only while shared); afterwards the caller's stack and the results are writable,
+    # and a changed stack gets fresh values (here checked against the single path).
+    ps = stack((2, 2, 3), 6, seed=3)
+    r = pidlab.decompose_many(ps, measure="imin")
+    assert ps.flags.writeable and r.R.flags.writeable and r.I_x1y.flags.writeable
+    ps[:] = ps[::-1]
+    r2 = pidlab.decompose_many(ps, measure="imin")
+    want = [pidlab.decompose(p, "imin").R for p in ps]
+    assert np.allclose(r2.R, want, atol=1e-12, rtol=0)

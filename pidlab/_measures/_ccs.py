@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from pidlab._measures._base import RedundancyMeasure
-from pidlab._measures._stack import IPF_TOL, Arr, log2_pos, maxent_pairwise
+from pidlab._measures._stack import IPF_TOL, Arr, log2_pos, marginals, maxent_pairwise
 
 __all__ = ["CCS", "SIGN_TOL", "ipf_note"]
 
@@ -41,12 +41,8 @@ class CCS(RedundancyMeasure):
 
     def redundancy_many(self, p: Arr) -> tuple[Arr, tuple[str, ...]]:
         q, err = maxent_pairwise(p)
-        q12 = q.sum(axis=3, keepdims=True)
-        q1y = q.sum(axis=2, keepdims=True)
-        q2y = q.sum(axis=1, keepdims=True)
-        qy = q.sum(axis=(1, 2), keepdims=True)
-        q1 = q12.sum(axis=2, keepdims=True)
-        q2 = q12.sum(axis=1, keepdims=True)
+        m = marginals(q)
+        q12, q1y, q2y, qy, q1, q2 = m["12"], m["1y"], m["2y"], m["y"], m["1"], m["2"]
         lq, ly = log2_pos(q), log2_pos(qy)
         i1 = log2_pos(q1y) - log2_pos(q1) - ly
         i2 = log2_pos(q2y) - log2_pos(q2) - ly

@@ -6,7 +6,7 @@ import numpy as np
 
 from pidlab._measures._base import RedundancyMeasure
 from pidlab._measures._ccs import ipf_note
-from pidlab._measures._stack import Arr, maxent_pairwise, mi_stack
+from pidlab._measures._stack import Arr, marginals, maxent_pairwise, mi_stack
 
 __all__ = ["Dependency"]
 
@@ -35,9 +35,8 @@ class Dependency(RedundancyMeasure):
     def redundancy_many(self, p: Arr) -> tuple[Arr, tuple[str, ...]]:
         N, a, b, c = p.shape
         I1, I2, I12 = mi_stack(p)
-        p1y = p.sum(axis=2)[:, :, None, :]
-        p2y = p.sum(axis=1)[:, None, :, :]
-        py = p.sum(axis=(1, 2))[:, None, None, :]
+        m = marginals(p)
+        p1y, p2y, py = m["1y"], m["2y"], m["y"]
         with np.errstate(divide="ignore", invalid="ignore"):
             qci = np.where(py > 0, p1y * p2y / np.where(py > 0, py, 1.0), 0.0)
         q, err = maxent_pairwise(p)

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from pidlab._measures._base import RedundancyMeasure
-from pidlab._measures._stack import Arr, plogq
+from pidlab._measures._stack import Arr, marginals, plogq
 
 __all__ = ["GacsKorner", "common_labels"]
 
@@ -45,9 +45,10 @@ class GacsKorner(RedundancyMeasure):
 
     def redundancy_many(self, p: Arr) -> tuple[Arr, tuple[str, ...]]:
         N, a, b, c = p.shape
-        lab = common_labels(p.sum(axis=3))
+        m = marginals(p)
+        lab = common_labels(m["12"][..., 0])
         onehot = (lab[:, :, None] == np.arange(a)[None, None, :]).astype(np.float64)  # (N, x1, k)
-        qky = np.einsum("nik,niy->nky", onehot, p.sum(axis=2))
+        qky = np.einsum("nik,niy->nky", onehot, m["1y"][:, :, 0])
         qk = qky.sum(axis=2, keepdims=True)
         qy = qky.sum(axis=1, keepdims=True)
         return np.maximum(plogq(qky, qky, qk * qy).sum(axis=(1, 2)), 0.0), ()

@@ -6,7 +6,7 @@ import numpy as np
 
 from pidlab._distribution import Distribution
 from pidlab._measures._base import RedundancyMeasure
-from pidlab._measures._stack import Arr, plogq
+from pidlab._measures._stack import Arr, marginals, plogq
 
 __all__ = ["Imin", "specific_information"]
 
@@ -40,9 +40,9 @@ class Imin(RedundancyMeasure):
 
     def redundancy_many(self, p: Arr) -> tuple[Arr, tuple[str, ...]]:
         # p(y) I(Y=y; X_i) = sum_x p(x_i, y) log2(p(x_i, y) / (p(x_i) p(y))), per y
-        py = p.sum(axis=(1, 2))[:, None, :]
+        m = marginals(p)
+        py = m["y"][:, 0]  # (N, 1, |Y|)
         spec = []
-        for axis in (2, 1):
-            pxy = p.sum(axis=axis)
-            spec.append(plogq(pxy, pxy, pxy.sum(axis=2, keepdims=True) * py).sum(axis=1))
+        for pxy, px in ((m["1y"][:, :, 0], m["1"][:, :, 0]), (m["2y"][:, 0], m["2"][:, 0])):
+            spec.append(plogq(pxy, pxy, px * py).sum(axis=1))
         return np.minimum(spec[0], spec[1]).sum(axis=1), ()

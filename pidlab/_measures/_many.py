@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pidlab._info import clean_zero
-from pidlab._measures._stack import Arr, mi_stack
+from pidlab._measures._stack import Arr, mi_stack, shared_stack
 from pidlab._status import Status
 from pidlab.exceptions import PidlabError, PluginOutputError
 
@@ -45,37 +45,39 @@ def decompose_many_measure(ps: Any, measure: str, *, normalize: bool = False,
     kind = getattr(inst, "kind", "pid")
     keys = ("R", "U1", "U2", "S") if kind == "pid" else ("net",)
     cs = chunk_size or max(1, CHUNK_CELLS // (a * b * c))
-    out = {k: np.empty(N) for k in keys}
+    A = np.empty((len(keys), N))  # the returned arrays, one row per key
+    I1, I2, I12 = np.empty(N), np.empty(N), np.empty(N)
     notes: list[str] = []
     for start in range(0, N, cs):
         sub = p[start:start + cs]
-        try:
-            got = inst.compute_many(sub)
-        except PidlabError:
-            raise
-        except Exception as exc:
-            raise PluginOutputError(f"measure {name!r} failed on a batch: {type(exc).__name__}: {exc}") from None
+        stop = start + len(sub)
+        with shared_stack(sub):  # marginals and informations once, for the measure and the checks
+            try:
+                got = inst.compute_many(sub)
+            except PidlabError:
+                raise
+            except Exception as exc:
+                raise PluginOutputError(f"measure {name!r} failed on a batch: {type(exc).__name__}: {exc}") from None
+            I1[start:stop], I2[start:stop], I12[start:stop] = mi_stack(sub)
         if not isinstance(got, dict):
             raise PluginOutputError(f"measure {name!r}: compute_many returned {type(got).__name__}, not a dict of arrays.")
-        for k in keys:
+        for j, k in enumerate(keys):
             if k not in got:
                 raise PluginOutputError(f"measure {name!r}: compute_many returned no {k!r} (kind {kind!r} needs {list(keys)}).")
             v = np.asarray(got[k], dtype=np.float64)
             if v.shape != (len(sub),):
                 raise PluginOutputError(
                     f"measure {name!r}: compute_many returned {k!r} of shape {v.shape}, expected ({len(sub)},).")
-            bad = ~np.isfinite(v)
-            if bad.any():
-                raise PluginOutputError(
-                    f"measure {name!r} returned a non-finite {k} for item {start + int(np.argmax(bad))}; "
-                    "the batch is not shown.")
-            out[k][start:start + len(sub)] = v
+            A[j, start:stop] = v
         for note in got.get("notes", ()) or ():
             if note not in notes:
                 notes.append(str(note))
-    I1, I2, I12 = mi_stack(p)
+    bad = ~np.isfinite(A)  # one pass over every returned value
+    if bad.any():
+        j, i = (int(v) for v in np.argwhere(bad)[0])
+        raise PluginOutputError(f"measure {name!r} returned a non-finite {keys[j]} for item {i}; the batch is not shown.")
     if kind == "pid":
-        R, U1, U2, S = (out[k] for k in keys)
+        R, U1, U2, S = A
         for lhs, v, rhs, w in (("R + U1", R + U1, "I(X1;Y)", I1), ("R + U2", R + U2, "I(X2;Y)", I2),
                                ("R + U1 + U2 + S", R + U1 + U2 + S, "I(X1,X2;Y)", I12)):
             off = np.abs(v - w) > IDENTITY_TOL
@@ -84,7 +86,7 @@ def decompose_many_measure(ps: Any, measure: str, *, normalize: bool = False,
                 raise PluginOutputError(
                     f"measure {name!r} returned atoms that break the PID identities on item {i} "
                     f"({lhs} = {v[i]:.6g} but {rhs} = {w[i]:.6g}); the batch is not shown.")
-        neg = int(np.sum(np.min(np.stack([R, U1, U2, S]), axis=0) < -IDENTITY_TOL))
+        neg = int(np.count_nonzero(A.min(axis=0) < -IDENTITY_TOL))
         if neg:
             notes.append(f"{neg} item(s) with a negative atom: allowed by some measures, not by a nonnegative "
                          "decomposition")
@@ -93,7 +95,7 @@ def decompose_many_measure(ps: Any, measure: str, *, normalize: bool = False,
     else:
         nan = np.full(N, np.nan)
         R, U1, U2, S = nan, nan, nan, nan
-        net = clean_zero(out["net"])
+        net = clean_zero(A[0])
         m = np.full(N, np.nan)
         notes.append(f"{name} is a net quantity ({'S - R' if name == 'wms' else 'see .net_kind'}); "
                      "R, U1, U2, S are not defined (NaN) and .net holds the values")
@@ -107,7 +109,7 @@ def decompose_many_measure(ps: Any, measure: str, *, normalize: bool = False,
         R=_c(R), U1=_c(U1), U2=_c(U2), S=_c(S),
         m=m, m_lower=m.copy(), gap=np.zeros(N),
         I_x1y=I1, I_x2y=I2, I_x1x2y=I12,
-        status=np.array([Status.OPTIMAL] * N, dtype=object),
+        status=np.full(N, Status.OPTIMAL, dtype=object),
         gap_tol=0.0,
         solve_time=time.perf_counter() - t0,
         iterations=np.zeros(N, dtype=np.int64),
@@ -117,12 +119,19 @@ def decompose_many_measure(ps: Any, measure: str, *, normalize: bool = False,
 
 
 def _c(v: Arr) -> Arr:
-    return np.asarray(clean_zero(v)) if np.isfinite(v).all() else v
+    """Exact zeros for rounding-level values (the NaN rows of a net measure pass through)."""
+    return np.where(np.abs(v) < 1e-12, 0.0, v)
 
 
 def _net_kind(inst: Any) -> str:
     """``"net synergy"`` or ``"net redundancy"`` (asked of one small table)."""
     from pidlab._distribution import Distribution
 
-    r = inst.compute(Distribution(np.full((2, 2, 2), 0.125)))
-    return str(r.net_kind or "net")
+    cls = type(inst)
+    if cls not in _NET_KINDS:
+        r = inst.compute(Distribution(np.full((2, 2, 2), 0.125)))
+        _NET_KINDS[cls] = str(r.net_kind or "net")
+    return _NET_KINDS[cls]
+
+
+_NET_KINDS: dict[type, str] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from pidlab._measures._base import RedundancyMeasure
-from pidlab._measures._stack import Arr, log2_pos
+from pidlab._measures._stack import Arr, log2_pos, marginals
 
 __all__ = ["PlusMinus"]
 
@@ -30,11 +30,8 @@ class PlusMinus(RedundancyMeasure):
     description = "Finn-Lizier I_±, pointwise specificity minus ambiguity (closed form; atoms may be negative)"
 
     def redundancy_many(self, p: Arr) -> tuple[Arr, tuple[str, ...]]:
-        p1y = p.sum(axis=2)[:, :, None, :]  # p(x1, y)
-        p2y = p.sum(axis=1)[:, None, :, :]  # p(x2, y)
-        py = p.sum(axis=(1, 2))[:, None, None, :]
-        p1 = p1y.sum(axis=3, keepdims=True)
-        p2 = p2y.sum(axis=3, keepdims=True)
+        m = marginals(p)
+        p1y, p2y, py, p1, p2 = m["1y"], m["2y"], m["y"], m["1"], m["2"]  # p(x1, y), p(x2, y), ...
         # min_i h(x_i) = -log2 max_i p(x_i); min_i h(x_i|y) = -log2 max_i p(x_i|y)
         spec = -log2_pos(np.maximum(p1, p2))
         amb = -log2_pos(np.maximum(p1y, p2y)) + log2_pos(py)

@@ -7,8 +7,10 @@ No validation here: callers pass validated stacks (finite, non-negative, each su
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -22,6 +24,8 @@ __all__ = [
     "log2_pos",
     "mi_stack",
     "mi_pairs",
+    "marginals",
+    "shared_stack",
     "maxent_pairwise",
     "stack_of",
     "IPF_TOL",
@@ -62,16 +66,115 @@ def _mi2(pxy: Arr) -> Arr:
     return np.maximum(v, 0.0)
 
 
+# ---------------------------------------------------------------- marginals and entropies, once per stack
+#: The marginals :func:`marginals` returns, in the column order of one flattened matrix product.
+MARGINS = ("12", "1y", "2y", "1", "2", "y")
+
+
+@functools.lru_cache(maxsize=16)
+def _margin_matrix(a: int, b: int, c: int) -> tuple[Arr, tuple[int, ...]]:
+    """The 0/1 matrix ``M[cell, col]`` whose product with a flattened joint gives all the marginals
+    of :data:`MARGINS` side by side (one matrix product instead of many small-axis reductions),
+    and the column offsets of each marginal."""
+    x1, x2, y = (v.ravel() for v in np.meshgrid(np.arange(a), np.arange(b), np.arange(c), indexing="ij"))
+    idx = {"12": x1 * b + x2, "1y": x1 * c + y, "2y": x2 * c + y, "1": x1, "2": x2, "y": y}
+    size = {"12": a * b, "1y": a * c, "2y": b * c, "1": a, "2": b, "y": c}
+    cols, offs, o = [], [0], 0
+    for m in MARGINS:
+        block = np.zeros((a * b * c, size[m]))
+        block[np.arange(a * b * c), idx[m]] = 1.0
+        cols.append(block)
+        o += size[m]
+        offs.append(o)
+    M = np.ascontiguousarray(np.hstack(cols))
+    M.flags.writeable = False
+    return M, tuple(offs)
+
+
+def _xlog2x_rows(m: Arr) -> Arr:
+    """``sum_j m_ij log2 m_ij`` of each row (0 log 0 = 0)."""
+    lg = np.zeros_like(m)
+    np.log2(m, out=lg, where=m > 0)
+    return np.einsum("ij,ij->i", m, lg)
+
+
+#: The stack whose marginals and informations are being shared (see :func:`shared_stack`).
+_SHARED: list[tuple[Arr, dict[str, Any]]] = []
+
+
+@contextlib.contextmanager
+def shared_stack(p: Arr) -> Iterator[None]:
+    """Within the block, :func:`marginals` and :func:`mi_stack` of this very array object are computed
+    once and reused (by the host's checks and by every measure it is handed to). The array is made
+    read-only for the duration, so the shared values cannot go stale."""
+    was = p.flags.writeable
+    p.flags.writeable = False
+    _SHARED[:] = [(p, {})]
+    try:
+        yield
+    finally:
+        _SHARED.clear()
+        if was:
+            p.flags.writeable = True
+
+
+def _memo(p: Arr) -> dict[str, Any] | None:
+    if _SHARED and _SHARED[0][0] is p and not p.flags.writeable:
+        return _SHARED[0][1]
+    return None
+
+
+def marginals(p: Arr) -> dict[str, Arr]:
+    """The marginals of each item of a stack ``(N, |X1|, |X2|, |Y|)``, with keepdims shapes:
+    ``"12"`` (N, a, b, 1), ``"1y"`` (N, a, 1, c), ``"2y"`` (N, 1, b, c), ``"1"`` (N, a, 1, 1),
+    ``"2"`` (N, 1, b, 1), ``"y"`` (N, 1, 1, c) (views, not contiguous); and ``"T"``, all of them
+    stacked the other way round, ``(cols, N)`` contiguous (one matrix product of that orientation is
+    several times faster than ``p @ M`` or small-axis sums)."""
+    memo = _memo(p)
+    if memo is not None and "marginals" in memo:
+        return memo["marginals"]
+    N, a, b, c = p.shape
+    M, offs = _margin_matrix(a, b, c)
+    T = M.T @ p.reshape(N, a * b * c).T
+    shapes = {"12": (N, a, b, 1), "1y": (N, a, 1, c), "2y": (N, 1, b, c), "1": (N, a, 1, 1),
+              "2": (N, 1, b, 1), "y": (N, 1, 1, c)}
+    out = {m: T[offs[k]:offs[k + 1]].T.reshape(shapes[m]) for k, m in enumerate(MARGINS)}
+    out["T"] = T
+    if memo is not None:
+        T.flags.writeable = False
+        memo["marginals"] = out
+    return out
+
+
 def mi_pairs(p: Arr) -> tuple[Arr, Arr]:
     """``I(X1;Y)`` and ``I(X2;Y)`` of each item of a stack."""
-    return _mi2(p.sum(axis=2)), _mi2(p.sum(axis=1))
+    I1, I2, _ = mi_stack(p)
+    return I1, I2
 
 
 def mi_stack(p: Arr) -> tuple[Arr, Arr, Arr]:
-    """``I(X1;Y), I(X2;Y), I(X1,X2;Y)`` of each item of a stack ``(N, |X1|, |X2|, |Y|)``."""
+    """``I(X1;Y), I(X2;Y), I(X1,X2;Y)`` of each item of a stack ``(N, |X1|, |X2|, |Y|)``, clipped at 0.
+
+    From the entropies of the marginals (one matrix product gives all of them); within
+    :func:`shared_stack` computed once per stack."""
+    memo = _memo(p)
+    if memo is not None and "mi" in memo:
+        return memo["mi"]
     N, a, b, c = p.shape
-    I1, I2 = mi_pairs(p)
-    return I1, I2, _mi2(p.reshape(N, a * b, c))
+    _, offs = _margin_matrix(a, b, c)
+    T = marginals(p)["T"]
+    lg = np.zeros_like(T)
+    np.log2(T, out=lg, where=T > 0)
+    lg *= T
+    H = [-lg[offs[k]:offs[k + 1]].sum(axis=0) for k in range(len(MARGINS))]
+    H12, H1y, H2y, H1, H2, Hy = H
+    Hp = -_xlog2x_rows(p.reshape(N, a * b * c))
+    res = (np.maximum(H1 + Hy - H1y, 0.0), np.maximum(H2 + Hy - H2y, 0.0), np.maximum(H12 + Hy - Hp, 0.0))
+    if memo is not None:  # shared: read-only, so no consumer can change another's values
+        for v in res:
+            v.flags.writeable = False
+        memo["mi"] = res
+    return res
 
 
 def maxent_pairwise(p: Arr, *, tol: float = IPF_TOL, max_sweeps: int = IPF_MAX_SWEEPS) -> tuple[Arr, Arr]:
@@ -180,10 +283,10 @@ NEWTON_MAX_ITER = 60
 
 
 @functools.lru_cache(maxsize=16)
-def _features(a: int, b: int, c: int) -> tuple[Arr, Arr]:
+def _features(a: int, b: int, c: int) -> Arr:
     """A minimal basis of the pairwise log-linear model: ``F[cell, k]``, the centred corner-point
     indicators (main effects and two-way interactions of the levels >= 1, independent, so the
-    dual Hessian is non-singular at interior points), and ``G[cell, k*K + l] = F[cell, k] F[cell, l]``."""
+    dual Hessian is non-singular at interior points)."""
     x1, x2, y = (v.ravel() for v in np.meshgrid(np.arange(a), np.arange(b), np.arange(c), indexing="ij"))
     n = a * b * c
     # corner-point basis: main effects and two-way interactions of the levels >= 1
@@ -192,9 +295,7 @@ def _features(a: int, b: int, c: int) -> tuple[Arr, Arr]:
     cols += [(x1 == i) & (y == k) for i in range(1, a) for k in range(1, c)]
     cols += [(x2 == j) & (y == k) for j in range(1, b) for k in range(1, c)]
     F = np.stack(cols, axis=1).astype(np.float64) if cols else np.zeros((n, 0))
-    F = np.ascontiguousarray(F - F.mean(axis=0))
-    G = (F[:, :, None] * F[:, None, :]).reshape(n, -1)
-    return F, G
+    return np.ascontiguousarray(F - F.mean(axis=0))
 
 
 def _newton(p: Arr, tol: float) -> tuple[Arr, Arr]:
@@ -205,7 +306,7 @@ def _newton(p: Arr, tol: float) -> tuple[Arr, Arr]:
     boundary (q with zeros) do not converge here and are returned with their error.
     """
     N, a, b, c = p.shape
-    F, G = _features(a, b, c)
+    F = _features(a, b, c)
     n, K = F.shape
     mu = p.reshape(N, n) @ F
     th = np.zeros((N, K))
@@ -226,13 +327,14 @@ def _newton(p: Arr, tol: float) -> tuple[Arr, Arr]:
         qa, ma, ta, fa = q[act], mu[act], th[act], fval[act]
         Eq = qa @ F
         g = Eq - ma
-        e = np.abs(g).max(axis=1)
+        e = np.abs(g).max(axis=1, initial=0.0)  # a 1x1x1 table has no moments (K = 0)
         err[act] = e
         keep = e > tol
         act, qa, ma, ta, fa, g, Eq = act[keep], qa[keep], ma[keep], ta[keep], fa[keep], g[keep], Eq[keep]
         if not act.size:
             break
-        H = (qa @ G).reshape(-1, K, K) - Eq[:, :, None] * Eq[:, None, :]
+        # E_q[F F^T] as (F^T diag(q)) F: 3x fewer operations than q @ G on 4x4x4
+        H = np.einsum("nc,ck,cl->nkl", qa, F, F, optimize=True) - Eq[:, :, None] * Eq[:, None, :]
         ridge = 1e-12 * np.maximum(np.trace(H, axis1=1, axis2=2), 1e-300)
         d = -np.linalg.solve(H + ridge[:, None, None] * eye, g[:, :, None])[:, :, 0]
         step = np.ones(act.size)

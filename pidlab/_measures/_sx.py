@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from pidlab._measures._base import RedundancyMeasure
-from pidlab._measures._stack import Arr, log2_pos
+from pidlab._measures._stack import Arr, log2_pos, marginals
 
 __all__ = ["SharedExclusion"]
 
@@ -29,12 +29,8 @@ class SharedExclusion(RedundancyMeasure):
     description = "Makkeh-Gutknecht-Wibral shared exclusions I_sx (closed form; R may be negative)"
 
     def redundancy_many(self, p: Arr) -> tuple[Arr, tuple[str, ...]]:
-        p12 = p.sum(axis=3, keepdims=True)
-        p1y = p.sum(axis=2, keepdims=True)
-        p2y = p.sum(axis=1, keepdims=True)
-        py = p.sum(axis=(1, 2), keepdims=True)
-        p1 = p12.sum(axis=2, keepdims=True)
-        p2 = p12.sum(axis=1, keepdims=True)
+        m = marginals(p)
+        p12, p1y, p2y, py, p1, p2 = m["12"], m["1y"], m["2y"], m["y"], m["1"], m["2"]
         union = p1 + p2 - p12  # P(X1=x1 or X2=x2)
         union_y = p1y + p2y - p  # P(Y=y and (X1=x1 or X2=x2))
         val = np.where(p > 0, p * (log2_pos(union_y) - log2_pos(py) - log2_pos(union)), 0.0)
