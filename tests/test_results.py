@@ -72,6 +72,7 @@ def instances() -> dict[str, Result]:
         "ExactMarginals": rtt.reduce(inst, exact=True),
         "Verification": rtt.verify(inst, {(0, 0, 1), (0, 1, 3), (1, 1, 3)}),
         "CookReductionResult": rtt.cook_reduction(inst),
+        "PropertiesResult": pidlab.check_properties("imin", n_random=1),
         "SampleDecomposition": pidlab.decompose_samples(ya, (ya + yb) % 2, yb, n_boot=20, permutations=9, seed=0),
     }
 
@@ -91,7 +92,8 @@ def test_every_result_class_is_covered(instances: dict[str, Result]) -> None:
     "name",
     ["PIDResult", "Comparison", "BatchResult", "Certificate", "SynergyBounds", "EstimateResult", "BootstrapResult",
      "CouplingResult", "PairwiseMinEntropy", "ConsistencyReport", "RepairResult", "MaxEntResult", "StudyResult",
-     "StudySummary", "RTTInstance", "ExactMarginals", "Verification", "CookReductionResult", "SampleDecomposition"],
+     "StudySummary", "RTTInstance", "ExactMarginals", "Verification", "CookReductionResult", "SampleDecomposition",
+     "PropertiesResult"],
 )
 def test_result_interface(instances: dict[str, Result], name: str) -> None:
     x = instances[name]
