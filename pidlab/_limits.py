@@ -82,26 +82,23 @@ def physical_memory() -> float:
         return 8.0 * 2**30
 
 
-def max_memory() -> float:
-    """The memory limit in force (bytes): :func:`limits`, else ``PIDLAB_MAX_MEMORY``, else half the RAM."""
-    v = _memory.get()
+def _limit(var: contextvars.ContextVar[float | None], env_name: str, parse: Any, default: Any) -> float:
+    """The value set by :func:`limits`, else the environment variable, else ``default()``."""
+    v = var.get()
     if v is not None:
         return v
-    env = os.environ.get("PIDLAB_MAX_MEMORY")
-    if env:
-        return parse_bytes(env, "PIDLAB_MAX_MEMORY")
-    return physical_memory() / 2
+    env = os.environ.get(env_name)
+    return float(parse(env, env_name)) if env else float(default())
+
+
+def max_memory() -> float:
+    """The memory limit in force (bytes): :func:`limits`, else ``PIDLAB_MAX_MEMORY``, else half the RAM."""
+    return _limit(_memory, "PIDLAB_MAX_MEMORY", parse_bytes, lambda: physical_memory() / 2)
 
 
 def max_work() -> float:
     """The work limit in force (elementary operations): :func:`limits`, else ``PIDLAB_MAX_WORK``, else 1e12."""
-    v = _work.get()
-    if v is not None:
-        return v
-    env = os.environ.get("PIDLAB_MAX_WORK")
-    if env:
-        return _positive_number(env, "PIDLAB_MAX_WORK")
-    return DEFAULT_MAX_WORK
+    return _limit(_work, "PIDLAB_MAX_WORK", _positive_number, lambda: DEFAULT_MAX_WORK)
 
 
 @contextlib.contextmanager

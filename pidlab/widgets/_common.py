@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "distribution_from_file", "error_html", "figure_png", "upload_entries", "PANEL_CSS", "measure_color",
-    "records_csv", "csv_link_html", "code_html", "swatch_html",
+    "records_csv", "csv_link_html", "code_html", "swatch_html", "measure_checkbox",
 ]
 
 #: A few CSS rules for all panels (scoped to the ``pidlab-*`` classes).
@@ -133,6 +133,21 @@ def swatch_html(name: str) -> str:
     """A small square in the measure's colour (the legend of the chart, in the table)."""
     c = measure_color(name)
     return f"<span class='pidlab-swatch' data-color='{c}' style='color:{c}'>&#9632;</span> "
+
+
+def measure_checkbox(name: str, ticked: bool) -> Any:
+    """The tick box of one registered measure (its description as the tooltip), as every panel shows it."""
+    import ipywidgets as widgets
+
+    from pidlab._plugins import lookup
+
+    entry = lookup("measure", name)
+    cb = widgets.Checkbox(value=ticked, description=name, indent=False,
+                          tooltip=str(entry.description or f"the {name} measure (no description given)"),
+                          layout=widgets.Layout(width="auto"))
+    cb.add_class("pidlab-measure")
+    cb.add_class(f"pidlab-measure-{name}")
+    return cb
 
 
 # ---------------------------------------------------------------------------------------- export

@@ -16,7 +16,7 @@ from pidlab._results import ATOMS
 from pidlab.exceptions import SolverError
 from pidlab.widgets._base import PanelBase, PanelInputError
 from pidlab.widgets._charts import comparison_figure
-from pidlab.widgets._common import distribution_from_file, error_html, swatch_html
+from pidlab.widgets._common import distribution_from_file, error_html, measure_checkbox, swatch_html
 
 __all__ = ["ComparePanel", "AUTO", "AUTO_SOLVER", "PanelInputError", "comparison_panel_html", "comparison_records", "RECORD_COLUMNS"]
 
@@ -198,19 +198,13 @@ class ComparePanel(PanelBase):
         old = {n: cb.value for n, cb in self.measure_boxes.items()}
         boxes = {}
         for name in measures():
-            entry = lookup("measure", name)
             if name in old:
                 ticked = old[name]
             elif self._initial_measures is not None and not old:
                 ticked = name in self._initial_measures
             else:
                 ticked = True
-            cb = widgets.Checkbox(value=ticked, description=name, indent=False,
-                                  tooltip=str(entry.description or f"the {name} measure (no description given)"),
-                                  layout=widgets.Layout(width="auto"))
-            cb.add_class("pidlab-measure")
-            cb.add_class(f"pidlab-measure-{name}")
-            boxes[name] = cb
+            boxes[name] = measure_checkbox(name, ticked)
         self.measure_boxes = boxes
         self.measure_box.children = tuple(boxes.values())
         current = self.solver.value

@@ -15,7 +15,7 @@ from pidlab._plugins import lookup
 from pidlab.examples import _key
 from pidlab.widgets._base import PanelBase, PanelInputError
 from pidlab.widgets._charts import study_atoms_figure, study_sweep_figure
-from pidlab.widgets._common import swatch_html
+from pidlab.widgets._common import measure_checkbox, swatch_html
 
 if TYPE_CHECKING:
     from pidlab.study import Family, StudyResult
@@ -196,14 +196,8 @@ class StudyPanel(PanelBase):
     def _build_measures(self) -> None:
         boxes = {}
         for name in measures():
-            entry = lookup("measure", name)
             ticked = True if self._initial_measures is None else name in self._initial_measures
-            cb = widgets.Checkbox(value=ticked, description=name, indent=False,
-                                  tooltip=str(entry.description or f"the {name} measure (no description given)"),
-                                  layout=widgets.Layout(width="auto"))
-            cb.add_class("pidlab-measure")
-            cb.add_class(f"pidlab-measure-{name}")
-            boxes[name] = cb
+            boxes[name] = measure_checkbox(name, ticked)
         self.measure_boxes = boxes
         self.measure_box.children = tuple(boxes.values())
 
