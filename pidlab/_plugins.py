@@ -112,13 +112,7 @@ class PidlabPluginManager(pluggy.PluginManager):
             class, or a name (or alias) already taken by another plugin. Nothing of the
             plugin stays registered.
         """
-        pname = name or self.get_canonical_name(plugin)
-        try:
-            registered = super().register(plugin, name)
-        except pluggy.PluginValidationError as exc:
-            raise PluginValidationError(pname, str(exc)) from None
-        except ValueError as exc:  # already registered
-            raise PluginValidationError(pname, str(exc)) from None
+        registered = self._pluggy_register(plugin, name or self.get_canonical_name(plugin))
         if registered is None:
             return None
         try:
@@ -131,12 +125,7 @@ class PidlabPluginManager(pluggy.PluginManager):
     def _register_staged(self, plugin: object, name: str) -> list[PluginEntry]:
         """Register ``plugin`` with pluggy and validate its classes without publishing them yet
         (the caller commits them, or unregisters the plugin)."""
-        try:
-            registered = super().register(plugin, name)
-        except pluggy.PluginValidationError as exc:
-            raise PluginValidationError(name, str(exc)) from None
-        except ValueError as exc:  # already registered
-            raise PluginValidationError(name, str(exc)) from None
+        registered = self._pluggy_register(plugin, name)
         if registered is None:
             return []
         try:
@@ -144,6 +133,13 @@ class PidlabPluginManager(pluggy.PluginManager):
         except BaseException:
             super().unregister(plugin)
             raise
+
+    def _pluggy_register(self, plugin: object, name: str) -> str | None:
+        """pluggy's registration, its errors turned into :class:`PluginValidationError` naming the plugin."""
+        try:
+            return super().register(plugin, name)
+        except (pluggy.PluginValidationError, ValueError) as exc:  # bad hook / already registered
+            raise PluginValidationError(name, str(exc)) from None
 
     def unregister(self, plugin: object | None = None, name: str | None = None) -> Any:
         pname = name or (self.get_name(plugin) if plugin is not None else None)
