@@ -21,7 +21,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
             "The same family spec gives identical results whatever the executor and chunk size."
         ),
     )
-    p.add_argument("--family", default="dirichlet", help="dirichlet, gates or noisy (default: %(default)s)")
+    p.add_argument("--preset", choices=("synthetic", "gates"),
+                   help="the paper's studies: 'synthetic' = 100,000 random 2x2x2 joints (uniform on the simplex) "
+                   "with the true BROJA S and every semi-supervised bound (--n, --seed to change); 'gates' = the "
+                   "canonical gates under every registered measure (--measures to choose), one block per gate")
+    p.add_argument("--family", help="dirichlet, gates or noisy (default: dirichlet)")
     p.add_argument("--shape", type=int, nargs=3, metavar=("N1", "N2", "NY"), help="dirichlet: alphabet sizes (default: 2 2 2)")
     p.add_argument("--n", type=int, help="dirichlet: number of distributions (default: 1000)")
     p.add_argument("--alpha", type=float, help="dirichlet: concentration (default: 1.0 = uniform on the simplex)")
@@ -57,11 +61,39 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     return p
 
 
+#: What each preset sets, and the options it still takes.
+_PRESET_TAKES = {"synthetic": {"n", "seed"}, "gates": {"measures"}}
+_FAMILY_OPTIONS = ("family", "shape", "n", "alpha", "seed", "gates", "noise", "measures", "bounds")
+
+
+def _apply_preset(args: argparse.Namespace) -> None:
+    """Fill in the family, measures and bounds of ``--preset``; refuse options it fixes."""
+    from pidlab.study import InvalidStudyError
+    from pidlab.study._presets import SYNTHETIC_N
+
+    if args.preset is None:
+        return
+    given = {k for k in _FAMILY_OPTIONS if getattr(args, k) not in (None, False)}
+    fixed = given - _PRESET_TAKES[args.preset]
+    if fixed:
+        raise InvalidStudyError(
+            f"--preset {args.preset} sets the family, measures and bounds itself; drop "
+            f"{', '.join('--' + k for k in sorted(fixed))} (it takes "
+            f"{', '.join('--' + k for k in sorted(_PRESET_TAKES[args.preset]))}), or use --family without --preset."
+        )
+    if args.preset == "synthetic":
+        args.family, args.shape, args.alpha = "dirichlet", [2, 2, 2], 1.0
+        args.n = SYNTHETIC_N if args.n is None else args.n
+        args.measures, args.bounds = ["broja"], True
+    else:
+        args.family = "gates"
+
+
 def _family(args: argparse.Namespace) -> Any:
     from pidlab.study import family
     from pidlab.study._families import InvalidStudyError
 
-    name = str(args.family).strip().lower()
+    name = str(args.family or "dirichlet").strip().lower()
     given = {k for k in ("shape", "n", "alpha", "seed", "gates", "noise") if getattr(args, k) is not None}
     allowed = {"dirichlet": {"shape", "n", "alpha", "seed"}, "gates": {"gates"}, "noisy": {"gates", "noise"}}.get(name)
     if allowed is not None and given - allowed:
@@ -149,6 +181,7 @@ def run(args: argparse.Namespace) -> int:
     from pidlab.study._progress import ProgressLine
     from pidlab.study._runner import import_distributed
 
+    _apply_preset(args)
     fam = _family(args)
     measures = args.measures
     if args.bounds:
@@ -217,5 +250,8 @@ def run(args: argparse.Namespace) -> int:
         gaps = res.bound_gaps()
         data["bound_gaps"] = gaps
         text += "\n" + _gaps_text(gaps)
+    if args.preset == "gates":
+        data["by_item"] = res.by_item()
+        text += "\n\n" + res.item_table()
     emit(data, args.format, text=text + notes)
     return 0

@@ -17,6 +17,9 @@ With ``store=DIR`` every finished chunk is committed to a crash-safe store (SQLi
 arrives; ``resume=True`` continues a killed study without recomputing a finished chunk, and
 :func:`read_store` reads the table back, bit-identical to a run that never stopped.
 
+The paper's synthetic study and the gate comparison are one call each: :func:`paper_synthetic`
+and :func:`gate_comparison` (``pidlab study --preset synthetic|gates``).
+
 dask is imported only when the dask executor is used (``pip install 'pidlab[dask]'``).
 """
 
@@ -38,6 +41,7 @@ from pidlab.study._families import (
     noisy_gates,
 )
 from pidlab.study._plot import study_figure
+from pidlab.study._presets import PRESETS, gate_comparison, paper_synthetic, preset
 from pidlab.study._result import StudyResult, StudySummary
 from pidlab.study._runner import EXECUTORS, run_study
 from pidlab.study._store import read_store
@@ -45,6 +49,10 @@ from pidlab.study._store import read_store
 __all__ = [
     "run_study",
     "read_store",
+    "paper_synthetic",
+    "gate_comparison",
+    "preset",
+    "PRESETS",
     "study_figure",
     "StudyResult",
     "StudySummary",

@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pidlab._colors import measure_color
 from pidlab.study._families import InvalidStudyError, MissingDependencyError
-from pidlab.study._result import ATOM_COLUMNS, BOUND_COLUMNS
+from pidlab.study._result import ATOM_COLUMNS
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -89,7 +90,8 @@ def study_figure(res: StudyResult, *, max_pairs: int = 6, max_facets: int = 4) -
     fig = Figure(figsize=(3.3 * ncols, 3.1 * n_rows), layout="constrained")
     sub = fig.subfigures(n_rows, 1, squeeze=False)[:, 0]
     colors = {a: f"C{i}" for i, a in enumerate(atoms)}
-    gcolors = {g: f"C{i}" for i, (g, _) in enumerate(groups)}
+    # a measure keeps its colour in every figure (pidlab._colors); (measure, solver) groups use the cycle
+    gcolors = {g: f"C{i}" if "/" in g else measure_color(g) for i, (g, _) in enumerate(groups)}
 
     # 1. distributions
     axes = sub[0].subplots(1, len(atoms), squeeze=False)[0]
@@ -173,7 +175,8 @@ def study_figure(res: StudyResult, *, max_pairs: int = 6, max_facets: int = 4) -
         _, first = np.unique(res.column("item")[rows], return_index=True)
         rows = rows[np.sort(first)]
         S = res.column("S")[rows]
-        for k, c in enumerate(BOUND_COLUMNS):
+        # S_lower = max(0, the two lower bounds) would hide them: each bound is drawn on its own
+        for k, c in enumerate(("S_upper", "S_lower_redundancy", "S_lower_disagreement")):
             v = res.column(c)[rows]
             ok = np.isfinite(S) & np.isfinite(v)
             if ok.any():
@@ -187,5 +190,6 @@ def study_figure(res: StudyResult, *, max_pairs: int = 6, max_facets: int = 4) -
         ax.set_gid("bounds")
         ax.grid(alpha=0.3)
         ax.legend(fontsize="x-small", markerscale=2)
-        sub[row].suptitle("semi-supervised bounds on S (from the pairwise marginals) against the true S")
+        sub[row].suptitle("semi-supervised bounds on S (from the pairwise marginals) against the true S; "
+                          "S_lower = max(0, the lower bounds)")
     return fig

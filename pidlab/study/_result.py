@@ -353,6 +353,45 @@ class StudyResult(Result):
             groups[g] = d
         return StudySummary(self.target, groups, self.units)
 
+    # ------------------------------------------------------------------ per item
+    def by_item(self, key: str | None = None) -> dict[str, dict[str, dict[str, float | None]]]:
+        """Every item's atoms under every measure (bits): ``{label: {measure: {R, U1, U2, S, net}}}``.
+
+        ``label`` is the item's value of the family parameter ``key`` (default: the first
+        parameter, the gate name for the gates families, with the noise level appended for noisy
+        gates) or its index. A number a measure does not define (net measures' atoms) is None.
+        Rows of one measure under several solvers keep the first solver's.
+        """
+        params = [c for c in self.columns if c not in ("item", "family", *TAIL_COLUMNS, *BOUND_COLUMNS, "bounds_error")]
+        if key is not None and key not in self.columns:
+            raise InvalidStudyError(f"no column {key!r} to label the items by; the family's parameters are "
+                                    f"{params or 'none'}.")
+        keys = [key] if key is not None else params
+        out: dict[str, dict[str, dict[str, float | None]]] = {}
+        for i in range(len(self)):
+            label = ", ".join(f"{_py(self.columns[k][i])}" if j == 0 else f"{k}={_py(self.columns[k][i])}"
+                              for j, k in enumerate(keys)) or f"item {int(self.columns['item'][i])}"
+            row = out.setdefault(label, {})
+            m = str(self.columns["measure"][i])
+            if m in row:
+                continue
+            row[m] = {q: _py(self.columns[q][i]) for q in (*ATOM_COLUMNS, "net")}
+        return out
+
+    def item_table(self, key: str | None = None) -> str:
+        """:meth:`by_item` as text: one block per item, a line per measure (bits)."""
+        def f(v: float | None) -> str:
+            return f"{'—':>9s}" if v is None else f"{v:>9.4f}"
+
+        lines = [f"Each item under every measure, target {self.target}, {self.units}"]
+        for label, per in self.by_item(key).items():
+            lines.append("")
+            lines.append(label)
+            lines.append(f"  {'measure':10s}" + "".join(f"{q:>9s}" for q in (*ATOM_COLUMNS, "net")))
+            for m, d in per.items():
+                lines.append(f"  {m:10s}" + "".join(f(d[q]) for q in (*ATOM_COLUMNS, "net")))
+        return "\n".join(lines)
+
     # ------------------------------------------------------------------ bounds
     def bound_gaps(self, *, s_above: float = 0.6, tol: float = 1e-6) -> dict[str, Any]:
         """How far each semi-supervised bound is from the true (BROJA) S, for a study run with

@@ -1,0 +1,319 @@
+r"""The semi-supervised bounds of a stack of joints, vectorised (the paper's synthetic study at scale).
+
+:func:`synergy_bounds_many` gives, for every joint ``p[x1, x2, y]`` of a stack, the bounds
+:func:`pidlab.synergy_bounds` computes from its three pairwise marginals, and the joint's own
+BROJA atoms (the "true" S the bounds are judged against). Each step is the one-table step done
+over the whole stack:
+
+* R, U1, U2 and S: :func:`pidlab.decompose_many` (certified per item; the bounds use the
+  conservative end of each bracket, as :func:`~pidlab.bounds._theorems.exact_atoms` does);
+* Theorem 1: the maximum entropy over the joints with the three marginals. For binary
+  variables (2 x 2 x 2) that set is a segment ``p + t e`` with ``e = (-1)^(x1 + x2 + y)``
+  (pairwise marginals fix every interaction but the three-way one); the entropy is strictly
+  concave in ``t`` with infinite slopes at both ends, so its maximiser is found by bisection
+  and Newton over the whole stack, and the certified value is the tangent bound
+  ``H(t) + max(H'(t) (lo - t), H'(t) (hi - t))`` (concavity) plus its rounding. Other shapes
+  use :meth:`pidlab.Marginals.max_entropy_joint` item by item;
+* Theorem 2: the disagreement of the Bayes posteriors, vectorised;
+* eq. 50: the meet and the threshold-profile bound of each coupling, vectorised
+  (:func:`pidlab._couplings._bounds.threshold_profile_bound_many`).
+
+The numbers agree with :func:`pidlab.synergy_bounds` item by item to rounding (the tests check
+1e-9 bits), with the same rounding widenings, so every lower bound stays a lower bound.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from pidlab._info import LN2, entropy_many
+from pidlab._results import Result
+from pidlab.bounds._theorems import C_DISAGREEMENT, UNIT_ROUNDOFF, UPPER_COUPLINGS, ZERO_TOL
+
+__all__ = ["SynergyBoundsMany", "synergy_bounds_many"]
+
+Arr = NDArray[np.float64]
+
+#: Columns of :class:`SynergyBoundsMany` holding one number per item (bits).
+COLUMNS = ("R", "U1", "U2", "S", "gap", "S_lower_redundancy", "S_lower_disagreement", "S_lower", "S_upper", "alpha",
+           "maxent_upper")
+
+
+@dataclass(frozen=True, eq=False)
+class SynergyBoundsMany(Result):
+    """Semi-supervised bounds on synergy for a stack of joints, one entry per item (bits).
+
+    The bounds come from each joint's three pairwise marginals only, as
+    :func:`pidlab.synergy_bounds` computes them; ``S`` is the joint's own BROJA synergy, which
+    the bounds can be judged against in a simulation.
+
+    Attributes
+    ----------
+    R, U1, U2, S : ndarray, shape (N,)
+        BROJA atoms of each joint (``S`` needs the joint; R, U1, U2 only the labelled pairs).
+    gap : ndarray
+        Width of the certified BROJA bracket of each item.
+    S_lower_redundancy, S_lower_disagreement, S_lower, S_upper : ndarray
+        The bounds of :class:`pidlab.SynergyBounds` (Theorems 1 and 2, their maximum with 0, eq. 50).
+    alpha : ndarray
+        The disagreement of the Bayes posteriors on the unlabelled pairs.
+    maxent_upper : ndarray
+        Certified upper bound on the maximum entropy over joints with the three marginals.
+    status : ndarray of str
+        BROJA status of each item.
+    shape : (int, int, int)
+    method : str
+        How the maximum-entropy step was done (``"segment"`` for 2 x 2 x 2, else ``"per item"``).
+    solve_time : float
+        Seconds for the whole stack.
+    """
+
+    R: Arr
+    U1: Arr
+    U2: Arr
+    S: Arr
+    gap: Arr
+    S_lower_redundancy: Arr
+    S_lower_disagreement: Arr
+    S_lower: Arr
+    S_upper: Arr
+    alpha: Arr
+    maxent_upper: Arr
+    status: NDArray[Any]
+    shape: tuple[int, int, int]
+    method: str
+    solve_time: float
+    sources: tuple[str, str] = ("X1", "X2")
+    target: str = "Y"
+    units: str = "bits"
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def __len__(self) -> int:
+        return int(self.S.shape[0])
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready plain Python types (lists of floats, bits)."""
+        return {
+            "target": self.target,
+            "sources": list(self.sources),
+            "units": self.units,
+            "shape": list(self.shape),
+            "n": len(self),
+            **{c: getattr(self, c).tolist() for c in COLUMNS},
+            "status": [str(s) for s in self.status],
+            "method": self.method,
+            "solve_time": self.solve_time,
+            "notes": list(self.notes),
+        }
+
+    def table(self) -> str:
+        n1, n2, ny = self.shape
+        lines = [f"Semi-supervised bounds on synergy about target {self.target} from "
+                 f"({self.sources[0]}, {self.sources[1]}), {len(self)} joints of shape {n1} x {n2} x {ny} "
+                 f"({self.units}; {self.solve_time:.2f} s)",
+                 f"{'':22s}{'mean':>10s}{'min':>10s}{'max':>10s}"]
+        for c in ("S", "S_lower_redundancy", "S_lower_disagreement", "S_lower", "S_upper"):
+            v = getattr(self, c)
+            lines.append(f"{c:22s}{v.mean():>10.4f}{v.min():>10.4f}{v.max():>10.4f}")
+        wrong = int(np.sum(self.S_lower > self.S + self.gap + 1e-9) + np.sum(self.S_upper < self.S - 1e-9))
+        lines.append(f"items with a bound on the wrong side of S (should be 0): {wrong}")
+        return "\n".join(lines)
+
+
+def synergy_bounds_many(ps: ArrayLike, *, normalize: bool = False) -> SynergyBoundsMany:
+    """The semi-supervised bounds on S of every joint of a stack, from its pairwise marginals.
+
+    Parameters
+    ----------
+    ps : array_like, shape (N, |X1|, |X2|, |Y|)
+        The joints (checked as :func:`pidlab.decompose_many` checks them).
+    normalize : bool
+        Divide each joint by its total instead of rejecting totals that differ from 1.
+
+    Returns
+    -------
+    SynergyBoundsMany
+
+    Examples
+    --------
+    >>> import numpy as np, pidlab
+    >>> from pidlab.bounds import synergy_bounds_many
+    >>> ps = np.random.default_rng(0).dirichlet(np.ones(8), size=1000).reshape(-1, 2, 2, 2)
+    >>> b = synergy_bounds_many(ps)
+    >>> bool(np.all(b.S_lower <= b.S + b.gap)), bool(np.all(b.S <= b.S_upper))
+    (True, True)
+    """
+    from pidlab import decompose_many
+    from pidlab._solvers._batch import _validate
+
+    t0 = time.perf_counter()
+    P = _validate(ps, normalize)
+    B, n1, n2, ny = P.shape
+    _check_size(B, n1, n2, ny)
+    res = decompose_many(P)
+    a, b, c12 = P.sum(axis=2), P.sum(axis=1), P.sum(axis=3)  # p(x1,y), p(x2,y), p(x1,x2)
+    py, p1, p2 = a.sum(axis=1), a.sum(axis=2), b.sum(axis=2)
+    H1y, H2y, H12 = entropy_many(a, 2), entropy_many(b, 2), entropy_many(c12, 2)
+    Hy, H1, H2 = entropy_many(py, 1), entropy_many(p1, 1), entropy_many(p2, 1)
+    I12 = np.maximum(H1 + H2 - H12, 0.0)
+    rnd = _tables_rounding((a, b, c12, py, p1, p2), (H1y, H2y, H12, Hy, H1, H2), max(n1, n2, ny))
+
+    m_up = res.m  # the conservative ends of the certified bracket, as exact_atoms uses them
+    m_lo = res.m_lower
+    R, U1, U2 = res.I_x1y + res.I_x2y - m_up, m_up - res.I_x2y, m_up - res.I_x1y
+
+    # Theorem 1
+    if (n1, n2, ny) == (2, 2, 2):
+        me_up, method = maxent_upper_binary(P), "segment"
+    else:
+        me_up, method = _maxent_upper_loop(P), "per item"
+    S_R = R - I12 + H1y + H2y - Hy - me_up - rnd
+
+    # Theorem 2
+    alpha = _disagreement(a, b, c12)
+    rnd_alpha = 2.0 * (n1 * n2 * ny + 8) * UNIT_ROUNDOFF * (C_DISAGREEMENT * alpha + 2.0)
+    S_U = C_DISAGREEMENT * alpha - np.maximum(U1, U2) - rnd - rnd_alpha
+
+    # eq. 50
+    S_up = _upper_bound(a, b, c12, py, p1, p2, H12, Hy, m_lo, rnd)
+
+    S_lo = np.maximum(0.0, np.maximum(S_R, S_U))
+
+    def z(v: Arr) -> Arr:
+        return np.where(np.abs(v) < ZERO_TOL, 0.0, v) + 0.0
+
+    return SynergyBoundsMany(
+        R=z(R), U1=z(U1), U2=z(U2), S=res.S, gap=res.gap, S_lower_redundancy=z(S_R), S_lower_disagreement=z(S_U),
+        S_lower=z(S_lo), S_upper=np.where((S_up < 0) & (S_up > -ZERO_TOL), 0.0, S_up) + 0.0, alpha=alpha,
+        maxent_upper=me_up, status=res.status, shape=(n1, n2, ny), method=method,
+        solve_time=time.perf_counter() - t0,
+        notes=("bounds from each joint's pairwise marginals (Liang et al., ICLR 2024), valid forms as in "
+               "pidlab.synergy_bounds; S is the joint's own BROJA synergy",),
+    )
+
+
+def _check_size(B: int, n1: int, n2: int, ny: int) -> None:
+    from pidlab._limits import check_memory
+
+    check_memory(8.0 * B * n1 * n2 * ny * 24,
+                 f"synergy_bounds_many on {B:,} tables of {n1} x {n2} x {ny}",
+                 hint="Pass fewer tables per call (the study runner calls it one chunk at a time)")
+
+
+def _tables_rounding(tables: tuple[Arr, ...], H: tuple[Arr, ...], n: int) -> Arr:
+    """:func:`pidlab.bounds._theorems.tables_rounding` of every item."""
+    out = np.zeros(tables[0].shape[0])
+    for t, h in zip(tables, H):
+        size = int(np.prod(t.shape[1:]))
+        tot = t.reshape(t.shape[0], -1).sum(axis=1)
+        out += 2.0 * (size + 2 + n * n) * UNIT_ROUNDOFF * (np.abs(h) + tot / LN2)
+    return 3.0 * out
+
+
+# ------------------------------------------------------------------------------------------- Theorem 1
+#: The three-way interaction direction of a 2 x 2 x 2 table: (-1)^(x1 + x2 + y).
+_E = np.array([1.0 if (i + j + k) % 2 == 0 else -1.0 for i in (0, 1) for j in (0, 1) for k in (0, 1)])
+
+
+def maxent_upper_binary(P: Arr, *, iters: int = 60) -> Arr:
+    r"""Certified upper bound (bits) on ``max H(r)`` over the joints ``r`` with the pairwise marginals
+    of each 2 x 2 x 2 joint of ``P`` (shape ``(B, 2, 2, 2)``).
+
+    Those joints are ``r(t) = p + t e`` for ``t`` in ``[lo, hi] = [-min_{e=+1} p, min_{e=-1} p]``.
+    ``H(r(t))`` is strictly concave with slope ``-sum e log2 r``, which is ``+inf`` at ``lo`` and
+    ``-inf`` at ``hi`` (a cell reaches 0 there), so the maximiser is interior: bisection on the slope,
+    then safeguarded Newton. At the final ``t`` concavity gives
+    ``max H <= H(t) + max(H'(t) (lo - t), H'(t) (hi - t))``; the floating-point error of ``H(t)``
+    and of the slope term is added. A segment of length 0 (the joint is determined by its
+    marginals) gives ``H(p)`` plus its rounding.
+    """
+    p = P.reshape(P.shape[0], 8)
+    even, odd = _E > 0, _E < 0
+    lo = -p[:, even].min(axis=1)
+    hi = p[:, odd].min(axis=1)
+    a, b = lo.copy(), hi.copy()
+    open_ = hi > lo
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for _ in range(iters):
+            t = 0.5 * (a + b)
+            g = np.sum(_E * np.log(p + t[:, None] * _E), axis=1)  # -ln 2 * slope; increasing in t
+            neg = g < 0
+            a = np.where(neg, t, a)
+            b = np.where(neg, b, t)
+        t = 0.5 * (a + b)
+        for _ in range(3):  # Newton on g, kept inside the bracket
+            r = p + t[:, None] * _E
+            g = np.sum(_E * np.log(r), axis=1)
+            dg = np.sum(1.0 / r, axis=1)
+            tn = t - g / dg
+            t = np.where(np.isfinite(tn) & (tn > a) & (tn < b), tn, t)
+        t = np.where(open_, t, 0.0)
+        r = np.maximum(p + t[:, None] * _E, 0.0)
+        r = np.where(open_[:, None], r, p)
+        logs = np.where(r > 0, np.log2(np.where(r > 0, r, 1.0)), 0.0)
+        H = -np.sum(r * logs, axis=1)
+        slope = -np.sum(_E * logs, axis=1)
+    tangent = np.where(open_, np.maximum(slope * (lo - t), slope * (hi - t)), 0.0)
+    # rounding: H of 8 cells each one sum away from p (entropy_rounding with n_sum = 2), and the slope
+    # (8 logs of magnitude |log2 r|) times the segment's length
+    r_H = 2.0 * (8 + 2 + 2) * UNIT_ROUNDOFF * (np.abs(H) + 1.0 / LN2)
+    r_slope = 4.0 * 8 * UNIT_ROUNDOFF * (np.sum(np.abs(logs), axis=1) + 1.0 / LN2) * (hi - lo)
+    return H + np.maximum(tangent, 0.0) + r_H + r_slope
+
+
+def _maxent_upper_loop(P: Arr) -> Arr:
+    from pidlab._marginals import Marginals
+
+    out = np.empty(P.shape[0])
+    for i, p in enumerate(P):
+        m = Marginals(p.sum(axis=1), p.sum(axis=0), p.sum(axis=2))
+        out[i] = m.max_entropy_joint(_checked=True, feasible=p).entropy_upper
+    return out
+
+
+# ------------------------------------------------------------------------------------------- Theorem 2
+def _disagreement(a: Arr, b: Arr, c12: Arr) -> Arr:
+    """:func:`pidlab.bounds._theorems.disagreement` with the Bayes posteriors, for every item."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pa, pb = a.sum(axis=2, keepdims=True), b.sum(axis=2, keepdims=True)
+        f1 = np.where(pa > 0, a / pa, 0.0)
+        f2 = np.where(pb > 0, b / pb, 0.0)
+    d2 = (f1 * f1).sum(2)[:, :, None] + (f2 * f2).sum(2)[:, None, :] - 2.0 * np.einsum("bik,bjk->bij", f1, f2)
+    return np.maximum(0.0, np.sum(c12 * np.maximum(d2, 0.0), axis=(1, 2)))
+
+
+# ------------------------------------------------------------------------------------------- eq. 50
+def _upper_bound(a: Arr, b: Arr, c12: Arr, py: Arr, p1: Arr, p2: Arr, H12: Arr, Hy: Arr, m_lo: Arr, rnd: Arr) -> Arr:
+    """:func:`pidlab.bounds._theorems.upper_bound_couplings` (``mec_bound="best"``) for every item."""
+    from pidlab._couplings._bounds import PROFILE_MAX_ATOMS, meet_many, threshold_profile_bound_many
+
+    B = a.shape[0]
+
+    def unit(t: Arr) -> Arr:
+        flat = t.reshape(B, -1)
+        return flat / flat.sum(axis=1, keepdims=True)
+
+    pairs = dict(zip(UPPER_COUPLINGS, ((unit(c12), unit(py)), (unit(a), unit(p2)), (unit(b), unit(p1)))))
+    best_val = np.full(B, -np.inf)
+    best_up = np.full(B, np.inf)
+    for u, v in pairs.values():
+        srt = [-np.sort(-u, axis=1), -np.sort(-v, axis=1)]
+        h_meet = entropy_many(meet_many(srt), 1)
+        L = h_meet
+        n_atoms = np.count_nonzero(srt[0] > 0, axis=1) + np.count_nonzero(srt[1] > 0, axis=1)
+        use = n_atoms <= PROFILE_MAX_ATOMS
+        if use.any():
+            prof = np.full(B, -np.inf)
+            prof[use] = threshold_profile_bound_many([s[use] for s in srt])
+            L = np.maximum(h_meet, prof)
+        k = u.shape[1] + v.shape[1]
+        slack = 2.0 * (2 * k + 4) * UNIT_ROUNDOFF * (L + 1.0 / LN2)
+        better = L - slack > best_val
+        best_val = np.where(better, L - slack, best_val)
+        best_up = np.where(better, H12 + Hy - L - m_lo + rnd + slack, best_up)
+    return best_up

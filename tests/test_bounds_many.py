@@ -1,0 +1,216 @@
+"""Tier 1: the semi-supervised bounds of a stack of joints (pidlab.bounds.synergy_bounds_many), the
+exact threshold-profile integral, and the paper's presets (``pidlab study --preset``).
+
+The batched bounds are checked against the one-table path (pidlab.synergy_bounds) item by item,
+the 2 x 2 x 2 maximum entropy against a dense scan of the segment of joints with the same
+pairwise marginals, the exact profile integral against exact minimum-entropy couplings, and the
+gate table against the closed forms of tests/reference_gates.py.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import pidlab
+from pidlab._couplings._bounds import _profile_exact_rows, _profile_rows, threshold_profile_bound_many
+from pidlab._couplings._exact import exact_sorted
+from pidlab._marginals import Marginals
+from pidlab.bounds import synergy_bounds, synergy_bounds_many
+from pidlab.bounds._many import maxent_upper_binary
+from pidlab.study import InvalidStudyError, dirichlet, gate_comparison, paper_synthetic, run_study
+from tests.reference_gates import GATES
+
+BOUNDS = ("S_lower_redundancy", "S_lower_disagreement", "S_lower", "S_upper")
+# the BROJA solves of the two paths are each certified to 1e-9 bits, so their atoms may differ by twice that
+TOL = 2.5e-9
+
+
+def _stack(shape: tuple[int, int, int], n: int, alpha: float, seed: int, zeros: bool = False) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    P = rng.dirichlet(np.full(int(np.prod(shape)), alpha), size=n).reshape(-1, *shape)
+    if zeros:  # exact zeros: boundary cases of every step (supports, segments of length 0, meets)
+        P = np.where(P < 0.05, 0.0, P)
+        P /= P.sum(axis=(1, 2, 3), keepdims=True)
+    return P
+
+
+def _one_by_one(P: np.ndarray) -> list[pidlab.SynergyBounds]:
+    out = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for p in P:
+            out.append(synergy_bounds(Marginals.from_joint(p)))
+    return out
+
+
+@pytest.mark.parametrize(("shape", "alpha", "zeros"), [
+    ((2, 2, 2), 1.0, False), ((2, 2, 2), 0.2, True), ((3, 2, 2), 1.0, False), ((2, 3, 3), 0.3, True),
+])
+def test_batched_bounds_equal_the_one_table_path(shape: tuple[int, int, int], alpha: float, zeros: bool) -> None:
+    P = _stack(shape, 60, alpha, seed=sum(shape), zeros=zeros)
+    many = synergy_bounds_many(P)
+    assert many.method == ("segment" if shape == (2, 2, 2) else "per item")
+    for i, b in enumerate(_one_by_one(P)):
+        for c in ("R", "U1", "U2", "S_lower_disagreement", "S_upper"):
+            assert abs(getattr(many, c)[i] - getattr(b, c)) <= TOL, (i, c)
+        # Theorem 1 rests on a certified upper bound on the maximum entropy: the segment method's is
+        # never looser than the support-LP + Newton certificate, and equal where that one is tight
+        me_scalar = b.maxent["entropy_upper"] if "entropy_upper" in b.maxent else None
+        if me_scalar is not None:
+            assert many.maxent_upper[i] <= me_scalar + TOL
+            assert many.maxent_upper[i] >= b.maxent["entropy"] - 1e-12  # a feasible joint's entropy
+        assert many.S_lower_redundancy[i] >= b.S_lower_redundancy - TOL
+        tight = me_scalar is None or me_scalar - b.maxent["entropy"] <= 1e-10
+        if tight:
+            assert abs(many.S_lower_redundancy[i] - b.S_lower_redundancy) <= TOL, i
+            assert abs(many.S_lower[i] - b.S_lower) <= TOL, i
+
+
+def test_segment_maximum_entropy_against_a_dense_scan() -> None:
+    """Joints with the pairwise marginals of a 2x2x2 p are p + t e, e = (-1)^(x1+x2+y); a scan of
+    20,001 points of the segment (plain numpy, no solver) never exceeds the certified value and
+    comes within 1e-6 bits of it."""
+    P = _stack((2, 2, 2), 40, 0.5, seed=3)
+    P[0] = pidlab.examples.get("xor").p  # the uniform table: segment [-1/8, 1/8], maximum 3 bits at t = 0
+    P[1] = pidlab.examples.get("and").p  # zeros on both parities: the joint is determined, H(p)
+    up = maxent_upper_binary(P)
+    e = np.array([(-1.0) ** (i + j + k) for i in (0, 1) for j in (0, 1) for k in (0, 1)])
+    for i, p in enumerate(P.reshape(-1, 8)):
+        lo, hi = -p[e > 0].min(), p[e < 0].min()
+        ts = np.linspace(lo, hi, 20_001) if hi > lo else np.array([0.0])
+        r = np.clip(p[None, :] + ts[:, None] * e[None, :], 0.0, None)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            H = -np.nansum(np.where(r > 0, r * np.log2(r), 0.0), axis=1)
+        # the marginals really are those of p all along the segment
+        for t in (ts[0], ts[-1]):
+            q = (p + t * e).reshape(2, 2, 2)
+            for ax in range(3):
+                assert np.allclose(q.sum(axis=ax), P[i].sum(axis=ax), atol=1e-15)
+        assert H.max() <= up[i] + 1e-12
+        assert up[i] - H.max() <= 1e-6
+    assert up[0] == pytest.approx(3.0, abs=1e-12)
+
+
+def test_bounds_hold_on_twenty_thousand_tables() -> None:
+    P = _stack((2, 2, 2), 20_000, 1.0, seed=11)
+    b = synergy_bounds_many(P)
+    assert np.all(b.status == "optimal")
+    assert np.all(b.S_lower <= b.S + b.gap + 1e-12)
+    assert np.all(b.S_upper >= b.S - 1e-12)
+    assert np.all(b.S_lower_redundancy <= b.S + b.gap + 1e-12)
+    assert np.all(b.S_lower_disagreement <= b.S + b.gap + 1e-12)
+    d = b.to_dict()
+    assert d["n"] == 20_000 and d["target"] == "Y" and d["units"] == "bits"
+    assert "wrong side of S (should be 0): 0" in b.table()
+
+
+def test_bad_stacks_are_clear_errors() -> None:
+    with pytest.raises(pidlab.InvalidDistributionError, match="4 dimensions"):
+        synergy_bounds_many(np.full((2, 2, 2), 0.125))
+    with pytest.raises(pidlab.InvalidDistributionError):
+        synergy_bounds_many(np.full((3, 2, 2, 2), 0.2))  # totals 1.6
+    with pytest.raises(pidlab.ProblemTooLargeError):
+        with pidlab.limits(max_memory="1MiB"):
+            synergy_bounds_many(np.full((2000, 2, 2, 2), 0.125))
+
+
+# --------------------------------------------------------------------------- the profile integral
+def test_exact_profile_integral_is_a_lower_bound_on_the_exact_coupling() -> None:
+    """On 800 random pairs (2-5 by 2-3 atoms, some sparse) the exact integral lies between the grid's
+    lower Riemann sum and the exact minimum-entropy coupling (exhaustive search)."""
+    rng = np.random.default_rng(5)
+    for _ in range(800):
+        n1, n2 = int(rng.integers(2, 6)), int(rng.integers(2, 4))
+        a = float(rng.choice([1.0, 0.3, 0.05]))
+        u, v = rng.dirichlet(np.full(n1, a)), rng.dirichlet(np.full(n2, a))
+        su, sv = np.sort(u[u > 0])[::-1], np.sort(v[v > 0])[::-1]
+        _, vals, _ = exact_sorted(su, sv)
+        mec = float(-np.sum(vals[vals > 0] * np.log2(vals[vals > 0])))
+        pu, pv = np.zeros((1, n1)), np.zeros((1, n2))
+        pu[0, : su.size], pv[0, : sv.size] = su, sv
+        exact = _profile_exact_rows([pu, pv])[0]
+        grid = _profile_rows([pu, pv])[0]
+        assert exact <= mec + 1e-12
+        assert exact >= grid - 1e-11  # the exact form takes off a rounding allowance (~1e-12 here)
+
+
+def test_profile_rows_agree_with_the_one_table_function() -> None:
+    rng = np.random.default_rng(2)
+    U, V = rng.dirichlet(np.ones(4), size=300), rng.dirichlet(np.full(2, 0.2), size=300)
+    U[0] = [1.0, 0.0, 0.0, 0.0]
+    U[1] = [1e-310, 0.5, 0.5 - 1e-310, 0.0]  # subnormal atoms
+    su, sv = -np.sort(-U, axis=1), -np.sort(-V, axis=1)
+    many = threshold_profile_bound_many([su, sv])
+    assert np.all(np.isfinite(many))
+    for i in range(U.shape[0]):
+        one = pidlab._couplings._bounds.threshold_profile_bound([su[i][su[i] > 0], sv[i][sv[i] > 0]])
+        assert abs(many[i] - one) <= 1e-11  # the rounding allowance counts the padded row's pieces
+
+
+# --------------------------------------------------------------------------- studies and presets
+def test_study_bounds_are_the_batched_bounds_whatever_the_chunking() -> None:
+    fam = dirichlet((2, 2, 2), 300, seed=4)
+    a = run_study(fam, ["broja"], bounds=True, chunk_size=7)
+    b = run_study(fam, ["broja"], bounds=True, chunk_size=300)
+    for c in BOUNDS:
+        assert np.array_equal(a.column(c), b.column(c))
+    one = run_study(fam, ["broja"], bounds=True, batch=False)  # synergy_bounds item by item
+    for c in ("S_lower_disagreement", "S_upper"):
+        assert np.max(np.abs(a.column(c) - one.column(c))) <= TOL
+    assert np.all(a.column("S_lower") >= one.column("S_lower") - TOL)
+
+
+def test_paper_synthetic_preset_small() -> None:
+    res = paper_synthetic(3000, seed=1)
+    g = res.bound_gaps()
+    assert g["n"] == 3000 and g["n_left_out"] == 0
+    assert all(v == 0 for v in g["violations"].values())
+    # the lower bounds are below S and the upper above: every mean gap is non-negative
+    assert all(d["mean"] >= -1e-9 for d in g["gaps"].values())
+    assert res.spec["family"]["alpha"] == 1.0 and res.spec["family"]["shape"] == [2, 2, 2]
+
+
+def test_gate_comparison_matches_the_closed_forms() -> None:
+    res = gate_comparison(["broja", "imin", "wms"])
+    table = res.by_item()
+    for ref in GATES:
+        row = table[ref["name"].lower()]
+        for m in ("broja", "imin"):
+            for atom in ("R", "U1", "U2", "S"):
+                assert row[m][atom] == pytest.approx(ref[m][atom], abs=1e-7), (ref["name"], m, atom)
+        assert row["wms"]["net"] == pytest.approx(ref["wms"], abs=1e-9)
+        assert row["wms"]["R"] is None
+    text = res.item_table()
+    assert text.count("\n  broja ") == len(table)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pidlab", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_cli_presets(tmp_path) -> None:
+    r = _cli("study", "--preset", "synthetic", "--n", "2000", "--format", "json", "--plot", str(tmp_path / "f.png"))
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["bound_gaps"]["n"] == 2000
+    assert sum(data["bound_gaps"]["violations"].values()) == 0
+    assert (tmp_path / "f.png").stat().st_size > 10_000
+    r = _cli("study", "--preset", "gates", "--measures", "broja", "imin")
+    assert r.returncode == 0, r.stderr
+    assert "\nxor\n" in r.stdout and "\nrdnunqxor\n" in r.stdout
+    r = _cli("study", "--preset", "synthetic", "--alpha", "2")
+    assert r.returncode == 2 and "drop --alpha" in r.stderr and "Traceback" not in r.stderr
+    r = _cli("study", "--preset", "gates", "--bounds")
+    assert r.returncode == 2 and "drop --bounds" in r.stderr
+
+
+def test_by_item_names_a_missing_key() -> None:
+    res = gate_comparison(["broja"])
+    with pytest.raises(InvalidStudyError, match="no column 'noise'"):
+        res.by_item("noise")
