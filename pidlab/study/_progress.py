@@ -1,26 +1,21 @@
-"""A one-line progress display with ETA for studies on the command line (no dependency).
+"""The progress bar with ETA of studies on the command line: tqdm, drawn only on a terminal.
 
-It writes only when its stream is a terminal: piped or redirected stderr (logs, CI, tests) stays
-clean. The line is redrawn at most every ``interval`` seconds and once at the end.
+tqdm (well kept, pure Python) does the drawing, the rate and the ETA; this adapter turns
+:func:`pidlab.study.run_study`'s ``progress(done, total)`` callback into tqdm updates. It draws
+only when its stream is a terminal: piped or redirected stderr (logs, CI, tests) stays clean. A
+resumed study's first report counts the items already stored; they are the bar's starting
+point, not part of the rate.
 """
 
 from __future__ import annotations
 
 import sys
-import time
-from typing import IO
-
-
-def _hms(seconds: float) -> str:
-    s = int(round(max(0.0, seconds)))
-    h, rem = divmod(s, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+from typing import IO, Any
 
 
 class ProgressLine:
     """``progress(done, total)`` callback for :func:`pidlab.study.run_study` drawing
-    ``study  42% 4200/10000 distributions  elapsed 00:12  ETA 00:17`` on a terminal."""
+    ``study:  42%|████▏     | 4200/10000 [00:12<00:17, 350.0 distributions/s]`` on a terminal."""
 
     def __init__(self, stream: IO[str] | None = None, *, interval: float = 0.2, label: str = "study",
                  force: bool = False, resumed: bool = False) -> None:
@@ -30,37 +25,23 @@ class ProgressLine:
         except (AttributeError, ValueError):
             tty = False
         self.enabled = force or tty
-        self.interval, self.label = interval, label
-        self.t0 = time.monotonic()
-        # the rate is measured from (time, done): the start, or the first report of a resumed study (whose
-        # first report, made before any work, counts the items already stored)
-        self.first: tuple[float, int] | None = None if resumed else (self.t0, 0)
-        self.last = 0.0
-        self.drawn = False
-
-    def line(self, done: int, total: int, now: float) -> str:
-        frac = done / total if total else 1.0
-        text = f"{self.label} {100 * frac:3.0f}% {done}/{total} distributions  elapsed {_hms(now - self.t0)}"
-        if self.first is not None and done < total:
-            t1, d1 = self.first
-            rate = (done - d1) / (now - t1) if now > t1 and done > d1 else 0.0
-            text += f"  ETA {_hms((total - done) / rate)}" if rate > 0 else "  ETA --:--"
-        return text
+        self.interval, self.label, self.resumed = interval, label, resumed
+        self.bar: Any = None
 
     def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if self.first is None:
-            self.first = (now, done)
-        if not self.enabled or (done < total and now - self.last < self.interval):
+        if not self.enabled:
             return
-        self.last = now
-        self.stream.write("\r" + self.line(done, total, now) + "\x1b[K")
-        self.stream.flush()
-        self.drawn = True
+        if self.bar is None:
+            from tqdm import tqdm
+
+            start = done if self.resumed else 0
+            self.bar = tqdm(total=total, initial=start, file=self.stream, desc=self.label, unit=" distributions",
+                            mininterval=self.interval, dynamic_ncols=True, leave=True)
+        if done > self.bar.n:
+            self.bar.update(done - self.bar.n)
 
     def close(self) -> None:
-        """End the line (a newline) if anything was drawn."""
-        if self.enabled and self.drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-            self.drawn = False
+        """Finish the bar (a newline) if one was drawn."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
