@@ -214,3 +214,13 @@ def test_by_item_names_a_missing_key() -> None:
     res = gate_comparison(["broja"])
     with pytest.raises(InvalidStudyError, match="no column 'noise'"):
         res.by_item("noise")
+
+
+def test_check_study_size_guards_a_sweep_as_a_whole() -> None:
+    from pidlab.study import check_study_size
+
+    sweep = [dirichlet((2, 2, 2), 1000, alpha=a) for a in (0.1, 1.0, 10.0)]
+    check_study_size(sweep, ["broja"])  # small: passes
+    with pidlab.limits(max_work=1e8):
+        with pytest.raises(pidlab.ProblemTooLargeError, match="3000"):
+            check_study_size(sweep, ["broja", "imin"])

@@ -43,11 +43,12 @@ from pidlab.study._families import (
 from pidlab.study._plot import study_figure
 from pidlab.study._presets import PRESETS, gate_comparison, paper_synthetic, preset
 from pidlab.study._result import StudyResult, StudySummary
-from pidlab.study._runner import EXECUTORS, run_study
+from pidlab.study._runner import EXECUTORS, check_study_size, run_study
 from pidlab.study._store import read_store
 
 __all__ = [
     "run_study",
+    "check_study_size",
     "read_store",
     "paper_synthetic",
     "gate_comparison",

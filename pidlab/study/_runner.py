@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from pidlab.exceptions import PidlabError, SolverError, UnknownNameError
 from pidlab.study._families import Family, InvalidStudyError, MissingDependencyError, from_arrays
 from pidlab.study._result import BOUND_COLUMNS, FLOAT_COLUMNS, TAIL_COLUMNS, StudyResult
 
-__all__ = ["run_study", "EXECUTORS"]
+__all__ = ["run_study", "check_study_size", "EXECUTORS"]
 
 #: Executor names accepted by :func:`run_study` (a dask ``Client`` or a
 #: ``concurrent.futures.Executor`` instance is accepted too).
@@ -838,6 +838,21 @@ def _what(fam: Family, n: int, cells: int | None) -> str:
     size = f"{'x'.join(map(str, shape))} tables" if shape is not None else (
         f"tables of up to {cells} cells" if cells is not None else "tables")
     return f"a study of {n} distributions ({fam.name} family, {size})"
+
+
+def check_study_size(families: Family | Sequence[Family], measures: Sequence[str]) -> None:
+    """Refuse, before any work, studies that together exceed pidlab's limits (:func:`pidlab.limits`).
+
+    ``run_study`` checks each study itself; a caller about to run several (a sweep of families,
+    as the StudyPanel runs one study per concentration) checks them as a whole here. Raises
+    :class:`pidlab.ProblemTooLargeError` naming the estimate, the limit and the fix.
+    """
+    fams = [families] if isinstance(families, Family) else list(families)
+    if not fams:
+        return
+    cells = [f.max_cells() for f in fams]
+    known = [c for c in cells if c is not None]
+    _guard_study(fams[0], sum(len(f) for f in fams), max(1, len(measures)), max(known) if known else None)
 
 
 def _guard_study(fam: Family, n: int, rows_per_item: int, cells: int | None) -> None:

@@ -267,8 +267,7 @@ class StudyPanel(PanelBase):
         return super().compute()
 
     def _compute(self) -> list[StudyResult]:
-        from pidlab.study import run_study
-        from pidlab.study._runner import _guard_study
+        from pidlab.study import check_study_size, run_study
 
         self.progress.value = 0  # a run refused below must not show the last run's progress
         chosen = self.selected_measures()
@@ -277,8 +276,7 @@ class StudyPanel(PanelBase):
         fams, fam_code, what = self._families()
         total = sum(len(f) for f in fams)
         if len(fams) > 1:  # each study guards itself; the sweep as a whole is guarded here, before any work
-            cells = fams[0].max_cells()
-            _guard_study(fams[0], total, len(chosen), cells)
+            check_study_size(fams, chosen)
         self.progress.max = max(total, 1)
         self.progress.value = 0
         results: list[StudyResult] = []
