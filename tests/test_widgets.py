@@ -742,8 +742,10 @@ def test_export_as_dataframe_and_csv(gates: list[dict], tmp_path) -> None:
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["measure"] for r in rows] == ["broja", "imin", "wms", "ci"]
     assert float(rows[0]["S"]) == panel.result["broja"].S and rows[2]["R"] == ""  # repr round-trips exactly
-    pd.testing.assert_frame_equal(pd.read_csv(io.StringIO(text)).drop(columns=["error"]),
-                                  df.drop(columns=["error"]), check_dtype=False)
+    # (columns empty in every row, such as the intervals of a result without samples, read back as NaN)
+    empty = ["error", *(c for c in df.columns if df[c].isna().all() and c != "error")]
+    pd.testing.assert_frame_equal(pd.read_csv(io.StringIO(text)).drop(columns=empty),
+                                  df.drop(columns=empty), check_dtype=False)
     href = panel.export.value.split("base64,")[1].split("'")[0]
     assert base64.b64decode(href).decode("utf-8") == text and "download='pidlab-compare.csv'" in panel.export.value
     # A failed measure is a row with its message.
@@ -999,3 +1001,64 @@ def test_study_panel_interrupt_mid_study_leaves_it_usable(monkeypatch: pytest.Mo
     assert not panel.compute_button.disabled and panel.compute_button.description == "Run study"
     monkeypatch.undo()
     assert panel.compute() is not None and _shows_a_result(panel)
+
+
+# ----------------------------------------------------------------------------- intervals from samples
+def _noisy_xor_csv(n: int = 1000, seed: int = 0) -> bytes:
+    rng = np.random.default_rng(seed)
+    a, b = rng.integers(0, 2, n), rng.integers(0, 2, n)
+    y = np.where(rng.random(n) < 0.1, 1 - (a ^ b), a ^ b)
+    return ("x1,x2,y\n" + "".join(f"{i},{j},{k}\n" for i, j, k in zip(a, b, y))).encode()
+
+
+def test_compare_panel_intervals_from_uploaded_samples() -> None:
+    """Uploaded samples: the intervals box appears, the chart gets one error bar per atom of each full
+    decomposition, the table, the export and the code carry them, and they are decompose_samples' own."""
+    import pidlab
+    from pidlab.io import read_samples
+
+    panel = ComparePanel(measures=["broja", "imin", "wms"])
+    assert panel.intervals.layout.display == "none"  # a gate: nothing to resample
+    content = _noisy_xor_csv()
+    panel.load_file("xor.csv", content)
+    assert panel.intervals.layout.display is None and panel.n_boot.layout.display == "none"
+    panel.intervals.value = True
+    panel.n_boot.value = 100
+    assert panel.n_boot.layout.display is None
+    assert panel.compute() is not None and panel.error.value == ""
+    assert sorted(panel.sample_results) == ["broja", "imin"]  # WMS is a net measure: no atoms to resample
+    x1, x2, y = read_samples(("xor.csv", content), ["x1", "x2", "y"])
+    ref = pidlab.decompose_samples(x1, x2, y, "broja", ci=0.9, n_boot=100, permutations=99, seed=0)
+    assert panel.sample_results["broja"].interval == ref.interval
+    # noisy XOR with flip probability 0.1: true S = 1 - h(0.1) = 0.531; the interval is about it
+    lo, hi = ref.interval["S"]
+    assert lo < 0.531 < hi + 0.05 and hi - lo < 0.2
+    # the chart: one error bar per atom of each full decomposition, at the interval's ends
+    from pidlab.widgets._charts import comparison_figure
+
+    bars = {m: dict(sd.interval) for m, sd in panel.sample_results.items()}
+    fig = comparison_figure(panel.result, intervals=bars)
+    segs = {c.get_gid(): c.get_segments()[0] for ax in fig.axes for c in ax.collections if c.get_gid()}
+    assert len(segs) == 8 and segs["broja:S:interval"][:, 1] == pytest.approx([lo, hi])
+    with_bars = panel.chart.value
+    frame = panel.to_dataframe()
+    row = frame[frame.measure == "broja"].iloc[0]
+    assert (row.S_ci_low, row.S_ci_high) == pytest.approx(ref.interval["S"])
+    assert row.S_p_value == ref.p_value["S"] and row.n_samples == 1000 and row.ci == 0.9
+    assert "From the 1000 samples" in panel.table.value
+    # "show code" reproduces the intervals
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(panel.code(), {})  # noqa: S102 - the panel's own code
+    assert f"{lo:.4f}" in out.getvalue() and f"{hi:.4f}" in out.getvalue()
+    panel.intervals.value = False
+    panel.compute()
+    assert panel.chart.value != with_bars and panel.sample_results == {}
+    # back to a gate: the box hides and the next compute has no intervals
+    panel.source.value = "gate"
+    assert panel.intervals.layout.display == "none"
+    panel.compute()
+    assert panel.sample_results == {}

@@ -21,8 +21,12 @@ __all__ = ["comparison_figure", "study_atoms_figure", "study_sweep_figure", "NET
 NET_LABELS = {"net synergy": "S − R", "net redundancy": "R − S"}
 
 
-def comparison_figure(cmp: Comparison) -> Figure:
+def comparison_figure(cmp: Comparison, intervals: Mapping[str, Mapping[str, tuple[float, float]]] | None = None) -> Figure:
     """Grouped bar chart of a :class:`~pidlab.Comparison`, in bits.
+
+    ``intervals`` (measure -> atom -> ``(low, high)``, e.g. the bootstrap intervals of
+    :func:`pidlab.decompose_samples`) adds an error bar over each of those bars, with ``gid``
+    ``"<measure>:<atom>:interval"``.
 
     Left axes: R, U1, U2, S with one bar per full decomposition (BROJA, I_min, ...).
     Right axes: the net measures (WMS = S − R, CI = R − S), each the single quantity it defines,
@@ -63,10 +67,17 @@ def comparison_figure(cmp: Comparison) -> Figure:
                 bar = ax_full.bar(k + offset, 0.0 if value is None else value, width, color=colors[r.measure],
                                   label=r.measure if k == 0 else None)
                 bar.patches[0].set_gid(f"{r.measure}:{atom}")
+                iv = (intervals or {}).get(r.measure, {}).get(atom)
+                if iv is not None:  # the interval need not contain the bar (BCa): drawn from its ends
+                    ax_full.vlines(k + offset, iv[0], iv[1], colors="0.1", linewidth=1.4,
+                                   gid=f"{r.measure}:{atom}:interval")
+                    ax_full.hlines(list(iv), k + offset - width / 4, k + offset + width / 4, colors="0.1",
+                                   linewidth=1.2)
         ax_full.set_xticks(range(len(ATOMS)), [f"{a}" for a in ATOMS])
         ax_full.set_ylabel("bits")
         src = full[0].sources
-        ax_full.set_title(f"PID atoms of I({src[0]},{src[1]}; {cmp.target})", fontsize=10)
+        ax_full.set_title(f"PID atoms of I({src[0]},{src[1]}; {cmp.target})"
+                          + (" · error bars: intervals from the samples" if intervals else ""), fontsize=10)
         ax_full.axhline(0.0, color="0.3", linewidth=0.8)
         # Beside the bars, not over them (with many measures a legend inside hides bars).
         ax_full.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))

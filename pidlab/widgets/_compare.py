@@ -24,6 +24,13 @@ __all__ = ["ComparePanel", "AUTO", "AUTO_SOLVER", "PanelInputError", "comparison
 #: treats the value None as "nothing selected", so the entry has a string value.
 AUTO_SOLVER = "auto (preferred available)"
 AUTO = "auto"
+#: The intervals the panel draws from uploaded samples: level, surrogates per test and the seed
+#: (fixed, so that a result can be reproduced from "show code").
+INTERVAL_CI = 0.9
+INTERVAL_PERMUTATIONS = 99
+INTERVAL_SEED = 0
+#: The columns of an uploaded CSV of samples (as pidlab.widgets.distribution_from_file reads them).
+SAMPLE_COLUMNS = ("x1", "x2", "y")
 
 
 def _bracket_cell(r: Any) -> str:
@@ -62,11 +69,14 @@ def comparison_panel_html(cmp: Comparison) -> str:
 RECORD_COLUMNS = (
     "data", "target", "measure", *ATOMS, "net", "net_kind", *(f"{a}_{e}" for a in ATOMS for e in ("lower", "upper")),
     "certified_gap", "solver", "status", "error",
+    *(f"{a}_{e}" for a in ATOMS for e in ("ci_low", "ci_high", "corrected", "p_value")), "ci", "n_samples",
 )
 
 
-def comparison_records(cmp: Comparison, data: str = "") -> list[dict[str, Any]]:
-    """One flat dict per measure (bits): atoms, net, certified bracket per atom, gap, solver, status, error.
+def comparison_records(cmp: Comparison, data: str = "", samples: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """One flat dict per measure (bits): atoms, net, certified bracket per atom, gap, solver, status, error;
+    with ``samples`` (measure -> :class:`pidlab.SampleDecomposition`) also each atom's bootstrap
+    interval, bias-corrected value and p-value, the confidence level and the number of samples.
 
     A measure that failed (``compare(..., errors="record")``) is a row with its message in ``error``.
     """
@@ -81,6 +91,14 @@ def comparison_records(cmp: Comparison, data: str = "") -> list[dict[str, Any]]:
             if lohi:
                 rec[f"{a}_lower"], rec[f"{a}_upper"] = float(lohi[0]), float(lohi[1])
         rec["certified_gap"] = float(r.certificate.gap) if r.certificate is not None else None
+        sd = (samples or {}).get(r.measure)
+        if sd is not None:
+            rec.update(ci=sd.ci, n_samples=sd.n_samples)
+            for a in ATOMS:
+                if a in sd.atoms:
+                    iv = sd.interval[a]
+                    rec[f"{a}_ci_low"], rec[f"{a}_ci_high"] = (None, None) if iv is None else (iv[0], iv[1])
+                    rec[f"{a}_corrected"], rec[f"{a}_p_value"] = sd.corrected[a], sd.p_value[a]
         out.append(rec)
     for m, err in cmp.errors:
         rec = dict.fromkeys(RECORD_COLUMNS)
@@ -150,13 +168,25 @@ class ComparePanel(PanelBase):
                                              tooltip="pick up measures and solvers registered since the panel was built")
         self.solver = widgets.Dropdown(description="solver")
         self.solver.observe(lambda _c: self._solver_tooltip(), names="value")
+        #: Uploaded samples (.csv) only: bootstrap intervals, corrected values and tests of every atom
+        #: (pidlab.decompose_samples), drawn as error bars; hidden for any other data.
+        self.intervals = widgets.Checkbox(
+            value=False, description="90% intervals from the samples", indent=False,
+            tooltip="uploaded samples (.csv): a BCa bootstrap interval, a bias-corrected value and a test of "
+            "atom = 0 for every atom (pidlab.decompose_samples); error bars on the chart",
+        )
+        self.n_boot = widgets.BoundedIntText(value=500, min=50, max=20_000, step=50, description="resamples",
+                                             tooltip="bootstrap resamples of the samples (more: steadier interval ends)")
+        self.intervals.observe(lambda _c: self._sync_controls(), names="value")
+        #: measure -> SampleDecomposition of the last compute with intervals (else empty)
+        self.sample_results: dict[str, Any] = {}
         self._init_common()
         self.status.value = "Choose a distribution and measures, then press <b>Compute</b>."
         self.table = widgets.HTML("")
         self.chart = self._image("pidlab-chart")
 
         for w, cls in [
-            (self.measure_box, "pidlab-measures"),
+            (self.measure_box, "pidlab-measures"), (self.intervals, "pidlab-intervals"), (self.n_boot, "pidlab-nboot"),
             (self.refresh_button, "pidlab-refresh"), (self.solver, "pidlab-solver"), (self.table, "pidlab-table"),
         ]:
             w.add_class(cls)
@@ -178,7 +208,7 @@ class ComparePanel(PanelBase):
             "pidlab · compare PID measures (bits)",
             [
                 widgets.HBox([self.source, self.gate, self.noise]),
-                widgets.HBox([self.upload, self.upload_info]),
+                widgets.HBox([self.upload, self.upload_info, self.intervals, self.n_boot]),
                 widgets.HBox([widgets.Label("measures"), self.measure_box, self.refresh_button]),
                 widgets.HBox([self.solver, self.compute_button, self.progress]),
                 self.status,
@@ -229,6 +259,22 @@ class ComparePanel(PanelBase):
         except Exception as exc:
             self.error.value = error_html(exc, "refreshing the plugin list")
 
+    def _samples_uploaded(self) -> bool:
+        return (self.source.value == "upload" and self._uploaded_bytes is not None
+                and self._uploaded_bytes[0].lower().endswith(".csv"))
+
+    def _sync_controls(self) -> None:
+        super()._sync_controls()
+        if hasattr(self, "intervals"):
+            samples = self._samples_uploaded()
+            self._show_if(self.intervals, samples)
+            self._show_if(self.n_boot, samples and bool(self.intervals.value))
+
+    def load_file(self, name: str, content: bytes) -> Any:
+        obj = super().load_file(name, content)
+        self._sync_controls()  # the source may already have been "upload": no change event then
+        return obj
+
     def selected_measures(self) -> list[str]:
         """The ticked measures, in registry order."""
         return [n for n, cb in self.measure_boxes.items() if cb.value]
@@ -241,22 +287,38 @@ class ComparePanel(PanelBase):
 
     def _forget_result(self) -> None:
         self.result = self.distribution = None
+        self.sample_results = {}
 
     def _code_for(self, chosen: list[str], solver: str | None) -> str:
-        """Python reproducing the current result with :func:`pidlab.compare`."""
+        """Python reproducing the current result with :func:`pidlab.compare` (and, with intervals,
+        :func:`pidlab.decompose_samples` on the uploaded samples)."""
+        read = ""
         if self.source.value == "gate":
             load = f"pidlab.examples.get({self.gate.value!r})"
         elif self.source.value == "noisy":
             load = f"pidlab.examples.noisy({self.gate.value!r}, {float(self.noise.value)!r})"
+        elif self.sample_results:
+            call, _, comment = self._upload_code("read_samples").partition("  # ")
+            read = (f"x1, x2, y = {call[:-1]}, {list(SAMPLE_COLUMNS)!r})" + (f"  # {comment}" if comment else "")
+                    + "\n")
+            names = self.distribution.names if self.distribution is not None else ("X1", "X2", "Y")
+            load = f"pidlab.Distribution.from_samples(x1, x2, y, names={tuple(names)!r})"
         else:
             load = self._upload_code("read_distribution")
         solver_arg = "" if solver is None else f", solver={solver!r}"
-        return (
+        code = (
             "import pidlab\n\n"
-            f"d = {load}\n"
+            f"{read}d = {load}\n"
             f"result = pidlab.compare(d, {chosen!r}{solver_arg}, errors=\"record\")\n"
             "print(result.table())\n"
         )
+        if self.sample_results:
+            code += (
+                f"for m in {list(self.sample_results)!r}:  # {INTERVAL_CI:.0%} intervals, corrected values, tests\n"
+                f"    print(pidlab.decompose_samples(x1, x2, y, m, ci={INTERVAL_CI}, n_boot={int(self.n_boot.value)}, "
+                f"permutations={INTERVAL_PERMUTATIONS}, seed={INTERVAL_SEED}, names=d.names).table())\n"
+            )
+        return code
 
     def current_distribution(self) -> tuple[Distribution, str]:
         """The distribution the controls describe, and a short description of it."""
@@ -305,14 +367,19 @@ class ComparePanel(PanelBase):
             caught.extend(f"{m}: {w.category.__name__}: {w.message}" for w in rec)
             self.progress.value = i + 1
         cmp = Comparison(tuple(results), dist.target, tuple(errors))
+        self.sample_results = {}
+        if self.intervals.value and self._samples_uploaded():
+            self._intervals(cmp, errors, dist.names)
         self.result, self.distribution = cmp, dist
         elapsed = time.perf_counter() - t0
-        if errors:
-            self.error.value = "<br>".join(error_html(e, f"measure {m} failed") for m, e in errors)
         notes = "".join(f"<li>{html.escape(r.measure)}: {html.escape(n)}</li>" for r in results for n in r.notes)
-        self.table.value = comparison_panel_html(cmp) + (f"<ul class='pidlab-notes'>{notes}</ul>" if notes else "")
-        self._show(self.chart, comparison_figure(cmp) if results else None)
-        self._publish(comparison_records(cmp, what), self._code_for(chosen, solver))
+        if errors:  # interval failures are added to the measures' errors
+            self.error.value = "<br>".join(error_html(e, f"measure {m} failed") for m, e in errors)
+        bars = {m: {a: sd.interval[a] for a in sd.atoms if sd.interval[a] is not None} for m, sd in self.sample_results.items()}
+        self.table.value = (comparison_panel_html(cmp) + (f"<ul class='pidlab-notes'>{notes}</ul>" if notes else "")
+                            + self._samples_html())
+        self._show(self.chart, comparison_figure(cmp, intervals=bars) if results else None)
+        self._publish(comparison_records(cmp, what, self.sample_results), self._code_for(chosen, solver))
         # Last, so that a 'Computed' status means the table and chart are already there.
         self.status.value = (
             f"Computed {len(results)} of {len(chosen)} measure(s) on <b>{html.escape(what)}</b> "
@@ -322,3 +389,35 @@ class ComparePanel(PanelBase):
         )
         return cmp
 
+    def _intervals(self, cmp: Comparison, errors: list[tuple[str, str]], names: tuple[str, str, str]) -> None:
+        """Bootstrap intervals, corrected values and tests of every full decomposition of ``cmp``
+        from the uploaded samples (:func:`pidlab.decompose_samples`); failures go to ``errors``."""
+        from pidlab import decompose_samples
+        from pidlab.io import read_samples
+
+        assert self._uploaded_bytes is not None  # _samples_uploaded() was checked
+        x1, x2, y = read_samples(self._uploaded_bytes, SAMPLE_COLUMNS)
+        full = [r.measure for r in cmp.results if not r.is_net]
+        self.progress.max = self.progress.value + len(full)
+        for m in full:
+            self.status.value = (f"Bootstrap intervals of <b>{html.escape(m)}</b> ({int(self.n_boot.value)} resamples "
+                                 f"of {len(y)} samples) …")
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # what a warning says is in the result's flags
+                    self.sample_results[m] = decompose_samples(
+                        x1, x2, y, m, ci=INTERVAL_CI, n_boot=int(self.n_boot.value),
+                        permutations=INTERVAL_PERMUTATIONS, seed=INTERVAL_SEED, names=names)
+            except Exception as exc:
+                errors.append((m, f"intervals: {type(exc).__name__}: {exc}"))
+            self.progress.value += 1
+
+    def _samples_html(self) -> str:
+        if not self.sample_results:
+            return ""
+        first = next(iter(self.sample_results.values()))
+        parts = [f"<div class='pidlab-samples'><p><b>From the {first.n_samples} samples</b>: {first.ci:.0%} BCa "
+                 f"bootstrap intervals ({first.n_boot} resamples, seed {INTERVAL_SEED}), bias-corrected values and "
+                 f"p-values of atom = 0 ({first.permutations} surrogates); the error bars on the chart.</p>"]
+        parts += [sd._repr_html_() for sd in self.sample_results.values()]
+        return "".join(parts) + "</div>"
