@@ -350,7 +350,7 @@ def _plain(v: Any) -> Any:
 def bootstrap_summary(bs: BootstrapResult) -> str:
     lo, hi = bs.S_band
     return (
-        f"bootstrap ({bs.n_used}/{bs.n_bootstrap} replicates, {bs.confidence:.0%} percentile): "
+        f"bootstrap ({bs.n_used}/{bs.n_bootstrap} replicates, {bs.confidence:.0%}, percentile and bias-corrected): "
         f"S band [{lo:.4f}, {hi:.4f}] bits (an assumption-laden band under the plug-in model, not a guarantee)"
     )
 
@@ -451,7 +451,8 @@ def estimate_text(r: EstimateResult, **kwargs: Any) -> str:
                      "exact (n_bootstrap > 0 adds a bootstrap band for sampling error).")
     else:
         lines.append("  Caveat: the numbers describe the discretised variables; plug-in estimates from few samples "
-                     "are biased, which the percentile bootstrap does not correct.")
+                     "are biased, which the bootstrap intervals correct only to first order (each is the hull of "
+                     "the percentile and the bias-corrected interval).")
     lines += [f"  note: {n}" for n in r.notes if not n.startswith("the three empirical tables were reconciled")]
     return "\n".join(lines)
 

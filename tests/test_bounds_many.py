@@ -70,6 +70,8 @@ def test_batched_bounds_equal_the_one_table_path(shape: tuple[int, int, int], al
         if tight:
             assert abs(many.S_lower_redundancy[i] - b.S_lower_redundancy) <= TOL, i
             assert abs(many.S_lower[i] - b.S_lower) <= TOL, i
+            for c in ("I_lower", "I_upper", "accuracy_lower", "accuracy_upper"):  # Theorem 5
+                assert abs(getattr(many, c)[i] - getattr(b, c)) <= 4 * TOL, (i, c)
 
 
 def test_segment_maximum_entropy_against_a_dense_scan() -> None:
@@ -108,6 +110,19 @@ def test_bounds_hold_on_twenty_thousand_tables() -> None:
     d = b.to_dict()
     assert d["n"] == 20_000 and d["target"] == "Y" and d["units"] == "bits"
     assert "wrong side of S (should be 0): 0" in b.table()
+
+
+def test_a_given_disagreement_replaces_the_posteriors() -> None:
+    P = _stack((2, 2, 2), 30, 1.0, seed=8)
+    alpha = np.linspace(0.0, 2.0, 30)
+    many = synergy_bounds_many(P, alpha=alpha)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i in (0, 13, 29):
+            b = synergy_bounds(Marginals.from_joint(P[i]), alpha=float(alpha[i]))
+            assert abs(many.S_lower_disagreement[i] - b.S_lower_disagreement) <= TOL
+    with pytest.raises(pidlab.ParameterError, match="one squared L2 disagreement in \\[0, 2\\] per table"):
+        synergy_bounds_many(P, alpha=np.full(30, 3.0))
 
 
 def test_bad_stacks_are_clear_errors() -> None:

@@ -216,10 +216,24 @@ def test_bootstrap_replicates_match_hand_resampled_tables() -> None:
         assert bs.replicates["accuracy_x1"][r] == pytest.approx(acc1, abs=1e-6)
         assert bs.replicates["accuracy_x2"][r] == pytest.approx(acc2, abs=1e-6)
         assert bs.replicates["accuracy_unimodal_best"][r] == pytest.approx(max(acc1, acc2), abs=1e-6)
-    # percentile intervals and the band
+    # each interval: the hull of the percentile interval and the bias-corrected one (Efron 1981), computed
+    # here from the replicates and the point bounds
+    from statistics import NormalDist
+
+    nd = NormalDist()
     for k, (lo, hi) in bs.intervals.items():
+        v = np.asarray(bs.replicates[k])
+        pct = np.quantile(v, [0.05, 0.95])
+        lo_ref, hi_ref = pct
+        if k in ("R", "U1", "U2", "S_lower_redundancy", "S_lower_disagreement", "S_lower", "S_upper",
+                 "accuracy_lower", "accuracy_upper", "alpha"):
+            theta = getattr(res.bounds, k)
+            share = (np.sum(v < theta - 1e-12) + 0.5 * np.sum(np.abs(v - theta) <= 1e-12)) / v.size
+            z0 = nd.inv_cdf(min(max(share, 1 / (v.size + 1)), v.size / (v.size + 1)))
+            bc = np.quantile(v, [nd.cdf(2 * z0 - nd.inv_cdf(0.95)), nd.cdf(2 * z0 + nd.inv_cdf(0.95))])
+            lo_ref, hi_ref = min(pct[0], bc[0]), max(pct[1], bc[1])
         assert lo <= hi
-        assert lo == pytest.approx(np.quantile(bs.replicates[k], 0.05)) and hi == pytest.approx(np.quantile(bs.replicates[k], 0.95))
+        assert lo == pytest.approx(lo_ref) and hi == pytest.approx(hi_ref), k
     assert bs.S_band == (bs.intervals["S_lower"][0], bs.intervals["S_upper"][1])
     assert any("plug-in" in a for a in bs.assumptions)
     d = json.loads(json.dumps(res.to_dict()))

@@ -82,7 +82,7 @@ class EstimateResult(Result):
         The fitted discretizer objects (``transform`` maps new samples to the same symbols;
         symbol ``marginals.labels[i][k]`` is row ``k`` of the tables).
     bootstrap : BootstrapResult or None
-        With ``n_bootstrap > 0``: percentile intervals and the bootstrap band for S.
+        With ``n_bootstrap > 0``: bootstrap intervals and the band for S.
     """
 
     bounds: SynergyBounds
@@ -322,12 +322,13 @@ def estimate(
         and the pairs independently with replacement, keeps the symbols of the discretizers
         fitted once on the original samples, recounts and reconciles the tables (with the
         maximum-likelihood EM; ``reconcile="tv"`` uses the TV repair) and recomputes the bounds.
-        The result's ``bootstrap`` holds percentile intervals of every bound and the band
-        ``[lower quantile of S_lower, upper quantile of S_upper]`` for S. It is a bootstrap
+        The result's ``bootstrap`` holds an interval of every bound (the hull of the
+        percentile and the bias-corrected percentile interval) and the band
+        ``[lower end of S_lower's interval, upper end of S_upper's]`` for S. It is a bootstrap
         band under the plug-in model (recorded as an assumption), not a guarantee. Cost: about
         one bounds computation per replicate (0.1-0.3 s for 10-20 clusters).
     confidence : float, default 0.9
-        Two-sided level of the percentile intervals, in (0, 1).
+        Two-sided level of the bootstrap intervals, in (0, 1).
 
     Returns
     -------
@@ -385,6 +386,7 @@ def estimate(
             codes1=tables.codes1, codes2=tables.codes2, shape=tables.shape, n_bootstrap=int(n_bootstrap),
             confidence=float(confidence), rng=np.random.default_rng(random_state), reconcile=reconcile, solver=solver,
             labels=tables.labels, names=names, d_pairs=d_pairs, alpha_note=alpha_note,
+            point={k: float(getattr(b, k)) for k in BOOTSTRAP_QUANTITIES},
         )
     t_boot = time.perf_counter()
     timings = {"discretize": t_disc - t0, "tables": t_tables - t_disc, "reconcile": t_rec - t_tables,

@@ -41,7 +41,7 @@ Arr = NDArray[np.float64]
 
 #: Columns of :class:`SynergyBoundsMany` holding one number per item (bits).
 COLUMNS = ("R", "U1", "U2", "S", "gap", "S_lower_redundancy", "S_lower_disagreement", "S_lower", "S_upper", "alpha",
-           "maxent_upper")
+           "maxent_upper", "I_lower", "I_upper", "accuracy_lower", "accuracy_upper")
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,6 +64,9 @@ class SynergyBoundsMany(Result):
         The disagreement of the Bayes posteriors on the unlabelled pairs.
     maxent_upper : ndarray
         Certified upper bound on the maximum entropy over joints with the three marginals.
+    I_lower, I_upper, accuracy_lower, accuracy_upper : ndarray
+        The range of ``I(X1,X2;Y)`` and of the Bayes-optimal multimodal accuracy (Theorem 5), as
+        :class:`pidlab.SynergyBounds` has them.
     status : ndarray of str
         BROJA status of each item.
     shape : (int, int, int)
@@ -84,6 +87,10 @@ class SynergyBoundsMany(Result):
     S_upper: Arr
     alpha: Arr
     maxent_upper: Arr
+    I_lower: Arr
+    I_upper: Arr
+    accuracy_lower: Arr
+    accuracy_upper: Arr
     status: NDArray[Any]
     shape: tuple[int, int, int]
     method: str
@@ -125,7 +132,7 @@ class SynergyBoundsMany(Result):
         return "\n".join(lines)
 
 
-def synergy_bounds_many(ps: ArrayLike, *, normalize: bool = False) -> SynergyBoundsMany:
+def synergy_bounds_many(ps: ArrayLike, *, normalize: bool = False, alpha: ArrayLike | None = None) -> SynergyBoundsMany:
     """The semi-supervised bounds on S of every joint of a stack, from its pairwise marginals.
 
     Parameters
@@ -134,6 +141,9 @@ def synergy_bounds_many(ps: ArrayLike, *, normalize: bool = False) -> SynergyBou
         The joints (checked as :func:`pidlab.decompose_many` checks them).
     normalize : bool
         Divide each joint by its total instead of rejecting totals that differ from 1.
+    alpha : array_like, shape (N,), optional
+        A disagreement per item computed elsewhere (a classifier's, as ``synergy_bounds(alpha=)``),
+        used in Theorem 2 in place of the Bayes posteriors'; valid only for Bayes-optimal classifiers.
 
     Returns
     -------
@@ -175,7 +185,17 @@ def synergy_bounds_many(ps: ArrayLike, *, normalize: bool = False) -> SynergyBou
     S_R = R - I12 + H1y + H2y - Hy - me_up - rnd
 
     # Theorem 2
-    alpha = _disagreement(a, b, c12)
+    if alpha is None:
+        alpha = _disagreement(a, b, c12)
+    else:
+        alpha = np.asarray(alpha, dtype=float).reshape(-1)
+        if alpha.shape != (B,) or not np.all(np.isfinite(alpha)) or np.any((alpha < 0) | (alpha > 2.0 + 1e-12)):
+            from pidlab.exceptions import ParameterError
+
+            raise ParameterError(
+                f"The `'alpha'` parameter of `synergy_bounds_many` must hold one squared L2 disagreement in [0, 2] per "
+                f"table ({B}). Got {np.shape(alpha)} values instead, or values outside [0, 2]."
+            )
     rnd_alpha = 2.0 * (n1 * n2 * ny + 8) * UNIT_ROUNDOFF * (C_DISAGREEMENT * alpha + 2.0)
     S_U = C_DISAGREEMENT * alpha - np.maximum(U1, U2) - rnd - rnd_alpha
 
@@ -184,13 +204,23 @@ def synergy_bounds_many(ps: ArrayLike, *, normalize: bool = False) -> SynergyBou
 
     S_lo = np.maximum(0.0, np.maximum(S_R, S_U))
 
+    # Theorem 5 (pidlab.bounds._theorems.information_range and accuracy_bounds, for every item)
+    I_lo = np.minimum(Hy, m_lo + S_lo)
+    I_up = np.maximum(np.minimum(Hy, m_up + np.maximum(S_up, 0.0)), I_lo)
+    acc_uni = np.maximum(a.max(axis=2).sum(axis=1), b.max(axis=2).sum(axis=1))
+    acc_lo = np.minimum(1.0, np.maximum(2.0 ** (I_lo - Hy), acc_uni))
+    L = np.log2(ny) if ny > 1 else 1.0
+    acc_up = np.minimum(1.0, np.maximum(0.0, (L - Hy + I_up + 1.0) / L))
+    trivial = (ny == 1) | (Hy <= 0)
+    acc_lo, acc_up = np.where(trivial, 1.0, acc_lo), np.where(trivial, 1.0, acc_up)
+
     def z(v: Arr) -> Arr:
         return np.where(np.abs(v) < ZERO_TOL, 0.0, v) + 0.0
 
     return SynergyBoundsMany(
         R=z(R), U1=z(U1), U2=z(U2), S=res.S, gap=res.gap, S_lower_redundancy=z(S_R), S_lower_disagreement=z(S_U),
         S_lower=z(S_lo), S_upper=np.where((S_up < 0) & (S_up > -ZERO_TOL), 0.0, S_up) + 0.0, alpha=alpha,
-        maxent_upper=me_up, status=res.status, shape=(n1, n2, ny), method=method,
+        maxent_upper=me_up, I_lower=I_lo, I_upper=I_up, accuracy_lower=acc_lo, accuracy_upper=acc_up, status=res.status, shape=(n1, n2, ny), method=method,
         solve_time=time.perf_counter() - t0,
         notes=("bounds from each joint's pairwise marginals (Liang et al., ICLR 2024), valid forms as in "
                "pidlab.synergy_bounds; S is the joint's own BROJA synergy",),
@@ -267,12 +297,17 @@ def maxent_upper_binary(P: Arr, *, iters: int = 60) -> Arr:
 
 
 def _maxent_upper_loop(P: Arr) -> Arr:
+    """The one-table maximum-entropy certificate item by item, with BLAS on one thread (its many small
+    Cholesky factorisations are several times slower with threads competing for the cores)."""
+    from threadpoolctl import threadpool_limits
+
     from pidlab._marginals import Marginals
 
     out = np.empty(P.shape[0])
-    for i, p in enumerate(P):
-        m = Marginals(p.sum(axis=1), p.sum(axis=0), p.sum(axis=2))
-        out[i] = m.max_entropy_joint(_checked=True, feasible=p).entropy_upper
+    with threadpool_limits(limits=1, user_api="blas"):
+        for i, p in enumerate(P):
+            m = Marginals(p.sum(axis=1), p.sum(axis=0), p.sum(axis=2))
+            out[i] = m.max_entropy_joint(_checked=True, feasible=p).entropy_upper
     return out
 
 
