@@ -49,7 +49,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Any
@@ -76,6 +76,9 @@ BOUNDARY_SHARE = 0.25
 GAP_TOL = 1e-7
 #: Two values closer than this (bits) count as equal (ties in the p-value and in z0).
 TIE_TOL = 1e-9
+#: Tables per batched solve (the bootstrap, jackknife and surrogate tables are decomposed in
+#: chunks of this many, whatever the progress display).
+STACK_CHUNK = 1024
 
 _NULLS = {
     "S": "samples from the BROJA optimiser q* (same p(x1,y), p(x2,y); S = 0)",
@@ -235,17 +238,24 @@ def _atoms_of(measure: str) -> tuple[str, tuple[str, ...]]:
     return entry.name, (("R", "U1", "U2", "S") if kind == "pid" else ("net",))
 
 
-def _decompose_stack(tables: Arr, measure: str, atoms: tuple[str, ...]) -> Arr:
-    """Atoms of a stack of tables, shape (len(tables), len(atoms))."""
+def _decompose_stack(tables: Arr, measure: str, atoms: tuple[str, ...],
+                     progress: Callable[[int, int], None] | None = None) -> Arr:
+    """Atoms of a stack of tables, shape (len(tables), len(atoms)), in fixed chunks of
+    ``STACK_CHUNK`` tables (so the values never depend on whether progress is shown), reporting
+    ``progress(done, total)`` after each."""
     from pidlab._solvers._batch import decompose_many
 
-    if tables.shape[0] == 0:
-        return np.zeros((0, len(atoms)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # inaccurate items are re-solved inside; the gap is tiny either way
-        res = decompose_many(tables, measure=measure, normalize=True, gap_tol=GAP_TOL)
-    cols = [np.asarray(res.net if a == "net" else getattr(res, a), dtype=float) for a in atoms]
-    return np.stack(cols, axis=1)
+    total = tables.shape[0]
+    out = np.zeros((total, len(atoms)))
+    for s in range(0, total, STACK_CHUNK):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # inaccurate items are re-solved inside; the gap is tiny either way
+            res = decompose_many(tables[s:s + STACK_CHUNK], measure=measure, normalize=True, gap_tol=GAP_TOL)
+        out[s:s + STACK_CHUNK] = np.stack(
+            [np.asarray(res.net if a == "net" else getattr(res, a), dtype=float) for a in atoms], axis=1)
+        if progress is not None:
+            progress(min(s + STACK_CHUNK, total), total)
+    return out
 
 
 def _draw(rng: np.random.Generator, table: Arr, n: int, size: int) -> Arr:
@@ -474,6 +484,7 @@ def decompose_samples(
     permutations: int = 200,
     seed: int | None = None,
     names: tuple[str, str, str] = ("X1", "X2", "Y"),
+    progress: Callable[[int, int], None] | None = None,
 ) -> SampleDecomposition:
     """Decompose ``I(X1, X2; Y)`` from paired samples, with intervals, bias correction and tests (bits).
 
@@ -494,6 +505,9 @@ def decompose_samples(
         Seed of the resampling (the result is reproducible with it).
     names : tuple of three str
         Names of the sources and of the target.
+    progress : callable, optional
+        ``progress(done, total)`` after each chunk of tables decomposed (bootstrap, jackknife
+        and surrogate tables together); ``pidlab decompose --ci`` draws a bar with it.
 
     Returns
     -------
@@ -530,11 +544,15 @@ def decompose_samples(
     cols = [v if hasattr(v, "__len__") else list(v) for v in (x1, x2, y)]
     dist = Distribution.from_samples(cols[0], cols[1], cols[2], names=names)
     n = len(cols[0])  # type: ignore[arg-type]
-    return _decompose_table(dist, n, measure, ci=ci, n_boot=n_boot, permutations=permutations, seed=seed)
+    if progress is not None and not callable(progress):
+        raise _param("progress", "a callable progress(done, total) or None", progress, "Use e.g. progress=print.")
+    return _decompose_table(dist, n, measure, ci=ci, n_boot=n_boot, permutations=permutations, seed=seed,
+                            progress=progress)
 
 
 def _decompose_table(
-    dist: Distribution, n: int, measure: str, *, ci: float, n_boot: int, permutations: int, seed: int | None
+    dist: Distribution, n: int, measure: str, *, ci: float, n_boot: int, permutations: int, seed: int | None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SampleDecomposition:
     """The work of :func:`decompose_samples` on an empirical table of ``n`` samples."""
     from pidlab._api import decompose
@@ -590,7 +608,7 @@ def _decompose_table(
             for k, q in enumerate(nulls[a]):
                 stacks.append(_draw(rng, q, n, permutations))
                 null_keys.append((a, k))
-    values = _decompose_stack(np.concatenate(stacks), name, atoms) if stacks else np.zeros((0, len(atoms)))
+    values = _decompose_stack(np.concatenate(stacks), name, atoms, progress) if stacks else np.zeros((0, len(atoms)))
     pos = 0
     if n_boot:
         boot = values[pos:pos + n_boot]

@@ -235,3 +235,21 @@ def test_validation_reduced() -> None:
     assert s["coverage_at_zero_mean"] >= 0.9
     q_star = [r for r in res["rows"] if r["measure"] == "broja" and r["atom"] == "S" and r["fpr_5pct"] is not None]
     assert q_star and all(r["fpr_5pct"] <= 0.25 for r in q_star)  # the q* synergy test
+
+
+def test_progress_reports_every_chunk_and_never_changes_the_values() -> None:
+    from pidlab._inference import STACK_CHUNK
+
+    rng = np.random.default_rng(3)
+    a, b = rng.integers(0, 2, 500), rng.integers(0, 2, 500)
+    y = a & b
+    seen: list[tuple[int, int]] = []
+    with_bar = pidlab.decompose_samples(a, b, y, n_boot=1500, permutations=99, seed=4,
+                                        progress=lambda d, t: seen.append((d, t)))
+    plain = pidlab.decompose_samples(a, b, y, n_boot=1500, permutations=99, seed=4)
+    total = seen[-1][1]
+    assert seen[-1] == (total, total) and len(seen) == -(-total // STACK_CHUNK) >= 2
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert with_bar.interval == plain.interval and with_bar.p_value == plain.p_value
+    with pytest.raises(pidlab.ParameterError, match="progress"):
+        pidlab.decompose_samples(a, b, y, n_boot=10, permutations=0, progress="yes")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from pidlab import Distribution
@@ -82,12 +83,18 @@ def _samples_inference(args: argparse.Namespace) -> int:
     cols = parse_columns(args.columns, header=args.header) or (("x1", "x2", "y") if args.header else (0, 1, 2))
     x1, x2, y = read_samples(args.file, cols, header=args.header)
     names = tuple(str(c) for c in cols) if args.header else ("X1", "X2", "Y")
-    res = pidlab.decompose_samples(
-        x1, x2, y, measure=args.measure, ci=0.9 if args.ci is None else args.ci,
-        n_boot=1000 if args.n_boot is None else args.n_boot,
-        permutations=200 if args.permutations is None else args.permutations,
-        seed=args.seed, names=names,  # type: ignore[arg-type]
-    )
+    from pidlab.study._progress import ProgressLine
+
+    bar = ProgressLine(sys.stderr, label="resampling", unit=" tables")  # draws only on a terminal
+    try:
+        res = pidlab.decompose_samples(
+            x1, x2, y, measure=args.measure, ci=0.9 if args.ci is None else args.ci,
+            n_boot=1000 if args.n_boot is None else args.n_boot,
+            permutations=200 if args.permutations is None else args.permutations,
+            seed=args.seed, names=names, progress=bar,  # type: ignore[arg-type]
+        )
+    finally:
+        bar.close()
     emit(res, args.format, text=f"{args.file}: {len(y)} samples\n{res.table()}")
     return 0
 

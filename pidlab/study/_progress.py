@@ -18,14 +18,14 @@ class ProgressLine:
     ``study:  42%|████▏     | 4200/10000 [00:12<00:17, 350.0 distributions/s]`` on a terminal."""
 
     def __init__(self, stream: IO[str] | None = None, *, interval: float = 0.2, label: str = "study",
-                 force: bool = False, resumed: bool = False) -> None:
+                 force: bool = False, resumed: bool = False, unit: str = " distributions") -> None:
         self.stream = stream if stream is not None else sys.stderr
         try:
             tty = bool(self.stream.isatty())
         except (AttributeError, ValueError):
             tty = False
         self.enabled = force or tty
-        self.interval, self.label, self.resumed = interval, label, resumed
+        self.interval, self.label, self.resumed, self.unit = interval, label, resumed, unit
         self.bar: Any = None
 
     def __call__(self, done: int, total: int) -> None:
@@ -35,7 +35,7 @@ class ProgressLine:
             from tqdm import tqdm
 
             start = done if self.resumed else 0
-            self.bar = tqdm(total=total, initial=start, file=self.stream, desc=self.label, unit=" distributions",
+            self.bar = tqdm(total=total, initial=start, file=self.stream, desc=self.label, unit=self.unit,
                             mininterval=self.interval, dynamic_ncols=True, leave=True)
         if done > self.bar.n:
             self.bar.update(done - self.bar.n)
