@@ -24,7 +24,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--preset", choices=("synthetic", "gates"),
                    help="the paper's studies: 'synthetic' = 100,000 random 2x2x2 joints (uniform on the simplex) "
                    "with the true BROJA S and every semi-supervised bound (--n, --seed to change); 'gates' = the "
-                   "canonical gates under every registered measure (--measures to choose), one block per gate")
+                   "canonical gates under every registered measure (--measures to choose), one block per gate (default: none)")
     p.add_argument("--family", help="dirichlet, gates or noisy (default: dirichlet)")
     p.add_argument("--shape", type=int, nargs=3, metavar=("N1", "N2", "NY"), help="dirichlet: alphabet sizes (default: 2 2 2)")
     p.add_argument("--n", type=int, help="dirichlet: number of distributions (default: 1000)")
