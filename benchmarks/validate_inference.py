@@ -17,6 +17,7 @@ Usage::
     python benchmarks/validate_inference.py            # reduced size (about 1-2 minutes)
     python benchmarks/validate_inference.py --full     # N = 200, 1000, 5000; 500 data sets each
     python benchmarks/validate_inference.py --json out.json
+    python benchmarks/validate_inference.py --bounds --reps 40   # the semi-supervised bounds (pidlab.estimate)
 
 The reduced run is what ``tests/test_inference.py::test_validation_reduced`` (slow) calls.
 """
@@ -215,6 +216,93 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+# ----------------------------------------------------------------------------- semi-supervised bounds
+BOUND_KEYS = ("R", "U1", "U2", "S_lower", "S_upper", "accuracy_lower", "accuracy_upper")
+
+
+def bounds_distributions() -> list[tuple[str, np.ndarray]]:
+    rng = np.random.default_rng(7)
+    return [
+        ("noisy AND", _noisy(_gate(lambda a, b: a & b), 0.1)),
+        ("noisy XOR", _noisy(_gate(lambda a, b: a ^ b), 0.1)),
+        ("Markov X1-X2-Y", _markov()),
+        ("noisy COPY", _noisy(_gate(lambda a, b: 2 * a + b, 4), 0.1)),
+        ("random 3x3x3", rng.dirichlet(np.full(27, 2.0)).reshape(3, 3, 3)),
+    ]
+
+
+def run_bounds(*, n: int = 1000, reps: int = 40, n_bootstrap: int = 200, seed: int = 0,
+               verbose: bool = True) -> dict[str, Any]:
+    """Coverage of pidlab.estimate's bootstrap intervals for the semi-supervised bounds.
+
+    Each data set: ``n`` labelled (x1, y), ``n`` labelled (x2, y) and ``n`` unlabelled (x1, x2) samples,
+    three independent draws from the known joint (categorical symbols). The truth of each bound is
+    the bound of the population's pairwise marginals (:func:`pidlab.synergy_bounds` on the joint's
+    marginals); the band for S is also checked against the true BROJA S of the joint, and the
+    advice's "synergy is at least" end (the band's lower end) against it.
+    """
+    from pidlab._marginals import Marginals
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    t0 = time.time()
+    for name, p in bounds_distributions():
+        truth = pidlab.synergy_bounds(Marginals.from_joint(p))
+        S_true = pidlab.decompose(p).S
+        hits = dict.fromkeys(BOUND_KEYS, 0)
+        rel = dict.fromkeys(BOUND_KEYS, 0)
+        rel_hits = dict.fromkeys(BOUND_KEYS, 0)
+        band_hits = 0
+        point_hits = 0
+        widths = {k: 0.0 for k in BOUND_KEYS}
+        for _ in range(reps):
+            a1, _, ay = _samples(rng, p, n)
+            _, b2, by = _samples(rng, p, n)
+            c1, c2, _ = _samples(rng, p, n)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                est = pidlab.estimate(a1, ay, b2, by, c1, c2, discretizer="categorical", n_bootstrap=n_bootstrap,
+                                      confidence=0.9, random_state=int(rng.integers(2**31)))
+            bs = est.bootstrap
+            for k in BOUND_KEYS:
+                lo, hi = bs.intervals[k]
+                inside = lo - 1e-9 <= getattr(truth, k) <= hi + 1e-9
+                hits[k] += inside
+                widths[k] += hi - lo
+                if bs.reliable(k):
+                    rel[k] += 1
+                    rel_hits[k] += inside
+            band_hits += bs.contains(S_true)
+            point_hits += est.bounds.S_lower - 1e-9 <= S_true <= est.bounds.S_upper + 1e-9
+        rows.append({"distribution": name, "N": n, "reps": reps, "S_true": S_true,
+                     "coverage": {k: hits[k] / reps for k in BOUND_KEYS},
+                     "unflagged_share": {k: rel[k] / reps for k in BOUND_KEYS},
+                     "coverage_unflagged": {k: (rel_hits[k] / rel[k]) if rel[k] else None for k in BOUND_KEYS},
+                     "mean_width": {k: widths[k] / reps for k in BOUND_KEYS},
+                     "band_contains_S": band_hits / reps, "point_interval_contains_S": point_hits / reps})
+        if verbose:
+            print(f"  bounds {name:20s} N={n}  {time.time() - t0:7.1f} s", file=sys.stderr, flush=True)
+    return {"settings": {"n": n, "reps": reps, "n_bootstrap": n_bootstrap, "confidence": 0.9, "seed": seed},
+            "rows": rows, "seconds": time.time() - t0}
+
+
+def bounds_rst(res: dict[str, Any]) -> str:
+    """Per distribution and quantity: coverage of all intervals, then (in brackets) the coverage of the
+    unflagged ones and how many were unflagged; the band and the point interval against the true S."""
+    head = ("distribution", "N", *BOUND_KEYS, "band ∋ S", "point ∋ S")
+
+    def cell(r: dict[str, Any], k: str) -> str:
+        cu = r["coverage_unflagged"][k]
+        return f"{r['coverage'][k]:.0%} ({'—' if cu is None else f'{cu:.0%}'}/{r['unflagged_share'][k]:.0%})"
+
+    lines = [(r["distribution"], str(r["N"]), *(cell(r, k) for k in BOUND_KEYS),
+              f"{r['band_contains_S']:.0%}", f"{r['point_interval_contains_S']:.0%}") for r in res["rows"]]
+    w = [max(len(x[i]) for x in [head, *lines]) for i in range(len(head))]
+    rule = "  ".join("=" * k for k in w)
+    fmt = lambda t: "  ".join(c.ljust(k) for c, k in zip(t, w)).rstrip()  # noqa: E731
+    return "\n".join([rule, fmt(head), rule, *(fmt(x) for x in lines), rule])
+
+
 def rst_table(res: dict[str, Any]) -> str:
     head = ("distribution", "measure", "N", "atom", "truth", "coverage", "reliable", "cov. if reliable",
             "bias plug-in", "bias corrected", "FPR 5%")
@@ -237,7 +325,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=None, help="data sets per (distribution, N)")
     ap.add_argument("--sizes", default=None, help="comma-separated sample sizes (default: 1000; --full: 200,1000,5000)")
     ap.add_argument("--json", default=None, help="write the rows and the summary to this file")
+    ap.add_argument("--bounds", action="store_true", help="instead: coverage of the semi-supervised bounds' "
+                    "bootstrap intervals (pidlab.estimate); --reps data sets per distribution, --sizes N")
     args = ap.parse_args(argv)
+    if args.bounds:
+        n = int(args.sizes.split(",")[0]) if args.sizes else 1000
+        res = run_bounds(n=n, reps=args.reps or 40)
+        print(bounds_rst(res))
+        print(f"{res['seconds']:.0f} s, settings {res['settings']}")
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(res, f, indent=1)
+        return 0
     sizes = tuple(int(v) for v in args.sizes.split(",")) if args.sizes else None
     res = run(args.full, sizes=sizes, reps=args.reps)
     print(rst_table(res))

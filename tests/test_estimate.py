@@ -232,6 +232,8 @@ def test_bootstrap_replicates_match_hand_resampled_tables() -> None:
             z0 = nd.inv_cdf(min(max(share, 1 / (v.size + 1)), v.size / (v.size + 1)))
             bc = np.quantile(v, [nd.cdf(2 * z0 - nd.inv_cdf(0.95)), nd.cdf(2 * z0 + nd.inv_cdf(0.95))])
             lo_ref, hi_ref = min(pct[0], bc[0]), max(pct[1], bc[1])
+        if k == "S_lower" and bs.S_lower_p_value is not None and bs.S_lower_p_value > 0.05:
+            lo_ref = 0.0  # the test of S = 0 did not reject: the lower end is 0
         assert lo <= hi
         assert lo == pytest.approx(lo_ref) and hi == pytest.approx(hi_ref), k
     assert bs.S_band == (bs.intervals["S_lower"][0], bs.intervals["S_upper"][1])
@@ -314,3 +316,54 @@ def test_labels_that_would_silently_become_a_class_are_refused(bad: object, matc
     pd = pytest.importorskip("pandas")
     with pytest.raises(InvalidDistributionError, match=match):
         pidlab.estimate(a1, pd.Series(yb_bad, dtype=object), b2, yb, c1, c2, discretizer="categorical")
+
+
+def _three_sets(p: np.ndarray, n: int, seed: int) -> tuple[np.ndarray, ...]:
+    """D1 = (x1, y), D2 = (x2, y), DM = (x1, x2): three independent draws of n from the joint p."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for keep in ((0, 2), (1, 2), (0, 1)):
+        cells = np.unravel_index(rng.choice(p.size, size=n, p=p.ravel()), p.shape)
+        out += [cells[keep[0]], cells[keep[1]]]
+    return tuple(out)
+
+
+def test_a_positive_lower_bound_by_chance_is_tested_against_zero_synergy() -> None:
+    """X1 - X2 - Y Markov (S = 0): estimated tables give S_lower > 0 by chance; the test against S = 0
+    (surrogates from q*) does not reject, so the band starts at 0 and "synergy is at least" stays true.
+    A noisy AND (S_lower about 0.5 from the pairs alone) is rejected at the smallest possible p-value
+    and keeps its lower end; a noisy XOR's intervals at the boundaries are flagged."""
+    p = np.zeros((2, 2, 2))
+    for x2 in range(2):
+        for x1 in range(2):
+            for y in range(2):
+                p[x1, x2, y] = 0.5 * (0.8 if x1 == x2 else 0.2) * (0.9 if y == x2 else 0.1)
+    assert abs(pidlab.decompose(p).S) < 1e-9
+    a1, ay, b2, by, c1, c2 = _three_sets(p, 1000, 0)
+    res = pidlab.estimate(a1, ay, b2, by, c1, c2, discretizer="categorical", n_bootstrap=100, random_state=1)
+    assert res.bounds.S_lower > 0  # the point bound is positive by chance
+    bs = res.bootstrap
+    assert bs.S_lower_p_value is not None and bs.S_lower_p_value > 0.05
+    assert bs.S_band[0] == 0.0 and bs.contains(0.0)
+    assert any("S_lower's lower end set to 0" in n for n in bs.notes)
+    g = res.guidelines()
+    assert g["synergy_model"]["synergy_interval"][0] == 0.0
+
+    and_ = np.zeros((2, 2, 2))
+    for a in range(2):
+        for b in range(2):
+            and_[a, b, a & b] += 0.25 * 0.95
+            and_[a, b, 1 - (a & b)] += 0.25 * 0.05
+    a1, ay, b2, by, c1, c2 = _three_sets(and_, 1000, 2)
+    res = pidlab.estimate(a1, ay, b2, by, c1, c2, discretizer="categorical", n_bootstrap=100, random_state=3)
+    bs = res.bootstrap
+    assert bs.S_lower_p_value == pytest.approx(1 / 101) and bs.S_band[0] > 0.2  # AND: S >= 0.5 from pairs alone
+
+    xor = np.zeros((2, 2, 2))  # pairwise marginals all uniform: S_lower = 0, R = 0, S_upper = H(Y)
+    for a in range(2):
+        for b in range(2):
+            xor[a, b, a ^ b] += 0.25 * 0.9
+            xor[a, b, 1 - (a ^ b)] += 0.25 * 0.1
+    a1, ay, b2, by, c1, c2 = _three_sets(xor, 1000, 4)
+    bs = pidlab.estimate(a1, ay, b2, by, c1, c2, discretizer="categorical", n_bootstrap=100, random_state=5).bootstrap
+    assert not bs.reliable("R") and not bs.reliable("S_upper") and "R" in bs.to_dict()["flags"]

@@ -57,6 +57,7 @@ def instances() -> dict[str, Result]:
         "PIDResult": pid,
         "Comparison": pidlab.compare(and_gate),
         "BatchResult": pidlab.decompose_many([and_gate.p, pidlab.examples.get("xor").p]),
+        "SynergyBoundsMany": pidlab.bounds.synergy_bounds_many(np.stack([and_gate.p, pidlab.examples.get("xor").p])),
         "Certificate": pid.certificate,
         "SynergyBounds": paper,
         "EstimateResult": est,
@@ -93,7 +94,7 @@ def test_every_result_class_is_covered(instances: dict[str, Result]) -> None:
     ["PIDResult", "Comparison", "BatchResult", "Certificate", "SynergyBounds", "EstimateResult", "BootstrapResult",
      "CouplingResult", "PairwiseMinEntropy", "ConsistencyReport", "RepairResult", "MaxEntResult", "StudyResult",
      "StudySummary", "RTTInstance", "ExactMarginals", "Verification", "CookReductionResult", "SampleDecomposition",
-     "PropertiesResult"],
+     "PropertiesResult", "SynergyBoundsMany"],
 )
 def test_result_interface(instances: dict[str, Result], name: str) -> None:
     x = instances[name]

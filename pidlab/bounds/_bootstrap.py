@@ -70,6 +70,14 @@ class BootstrapResult(Result):
         of the interval of ``S_upper``.
     replicates : FrozenMap of str -> numpy.ndarray
         The replicate values behind the intervals (NaN for a skipped replicate); read-only.
+    flags : FrozenMap of str -> str
+        Quantities whose interval lies within its own width of a boundary of the quantity (an
+        atom near 0, ``S_upper`` near ``H(Y)``, ``accuracy_lower`` near the majority-class rate),
+        where plug-in bias makes the bootstrap's coverage unreliable (measured in
+        docs/inference.rst), with the reason. ``reliable(name)`` says whether one is unflagged.
+    S_lower_p_value : float or None
+        p-value of the test of ``S = 0`` against the observed (positive) ``S_lower``
+        (:func:`synergy_null_test`); None when ``S_lower`` was 0 or no test was run.
     assumptions : tuple of str
         What the band rests on (it is a bootstrap band under the plug-in model, not a
         guarantee).
@@ -87,9 +95,12 @@ class BootstrapResult(Result):
     assumptions: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     seconds: float = 0.0
+    S_lower_p_value: float | None = None
+    flags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "intervals", freeze(self.intervals))
+        object.__setattr__(self, "flags", freeze(self.flags))
         object.__setattr__(self, "S_band", tuple(self.S_band))
         if not isinstance(self.replicates, FrozenMap):
             object.__setattr__(self, "replicates", FrozenMap(self.replicates))
@@ -109,7 +120,13 @@ class BootstrapResult(Result):
             "assumptions": list(self.assumptions),
             "notes": list(self.notes),
             "seconds": self.seconds,
+            "S_lower_p_value": self.S_lower_p_value,
+            "flags": dict(self.flags),
         }
+
+    def reliable(self, name: str) -> bool:
+        """Whether the interval of ``name`` carries no boundary flag."""
+        return name not in self.flags
 
     def summary(self) -> str:
         """One line: replicates used, level and the band for S."""
@@ -133,6 +150,7 @@ def run_bootstrap(
     shape: tuple[int, int, int], n_bootstrap: int, confidence: float, rng: np.random.Generator, reconcile: str,
     solver: Any, labels: Any, names: tuple[str, str, str], d_pairs: NDArray[np.float64] | None,
     alpha_note: str | None, point: Mapping[str, float] | None = None,
+    labelled_tables: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
 ) -> BootstrapResult:
     """Resample the three data sets, reconcile all replicates at once (batched EM), bound each one.
 
@@ -142,7 +160,10 @@ def run_bootstrap(
     ``rng`` and in this order, ``rng.integers(0, n, n)`` row indices for D1, D2 and the pairs.
     ``point`` (the bounds of the original samples) turns each percentile interval into the
     bias-corrected one (:func:`bias_corrected_interval`). With the default solver all replicates
-    are bounded at once (:func:`pidlab.bounds.synergy_bounds_many`).
+    are bounded at once (:func:`pidlab.bounds.synergy_bounds_many`). With ``point`` and
+    ``labelled_tables`` (the reconciled ``p(x1,y)``, ``p(x2,y)``) a positive ``S_lower`` is also
+    tested against ``S = 0`` (:func:`synergy_null_test`); where the test does not reject at level
+    ``(1 - confidence) / 2`` the lower end of ``S_lower``'s interval (and so of the band) is 0.
     """
     t0 = time.perf_counter()
     k1, k2, ny = shape
@@ -233,6 +254,20 @@ def run_bootstrap(
         pct = bias_corrected_interval(v, None, confidence)
         bc = bias_corrected_interval(v, theta, confidence)
         intervals[k] = (min(pct[0], bc[0]), max(pct[1], bc[1]))  # the hull: the correction only widens
+    p_S: float | None = None
+    if point is not None and labelled_tables is not None and float(point.get("S_lower", 0.0)) > 0.0:
+        p_S = synergy_null_test(labelled_tables, (n1, n2, nm), float(point["S_lower"]), n_bootstrap, rng, reconcile)
+        if p_S > qlo and intervals["S_lower"][0] > 0.0:
+            intervals["S_lower"] = (0.0, intervals["S_lower"][1])
+            notes.append(
+                f"S_lower's lower end set to 0: the test of S = 0 does not reject at level {qlo:.3g} (p = {p_S:.3g}, "
+                f"{n_bootstrap} surrogate data sets of the same sizes drawn from the BROJA optimiser q*, which has "
+                "the labelled tables and S = 0): estimated tables make the lower bound positive by chance"
+            )
+    flags = boundary_flags(intervals, labelled_tables)
+    if flags:
+        notes.append("intervals near a boundary, where the bootstrap's coverage is not reliable (docs/inference.rst): "
+                     + "; ".join(f"{k}: {v}" for k, v in flags.items()))
     band = (intervals["S_lower"][0], intervals["S_upper"][1])
     method = ("bootstrap, each interval the hull of the percentile interval and the bias-corrected (BC) one (whose "
               "quantiles are shifted by the share of replicates below the point value, a first-order correction of "
@@ -250,6 +285,7 @@ def run_bootstrap(
     return BootstrapResult(
         n_bootstrap=n_bootstrap, n_used=n_used, confidence=confidence, intervals=intervals, S_band=band,
         replicates=vals, assumptions=assumptions, notes=tuple(notes), seconds=time.perf_counter() - t0,
+        S_lower_p_value=p_S, flags=flags,
     )
 
 
@@ -301,3 +337,69 @@ def _bounds_batched(R: NDArray[np.float64], vals: dict[str, NDArray[np.float64]]
     for k in BOOTSTRAP_QUANTITIES:
         vals[k][:] = getattr(bm, k)
     return True
+
+
+def synergy_null_test(labelled: tuple[NDArray[np.float64], NDArray[np.float64]], sizes: tuple[int, int, int],
+                      observed: float, n_surrogates: int, rng: np.random.Generator, reconcile: str) -> float:
+    """p-value of ``S = 0`` against an observed lower bound ``S_lower`` from three data sets.
+
+    The null distribution is the BROJA optimiser ``q*`` of the labelled tables ``p(x1,y)``,
+    ``p(x2,y)``: it has those tables and synergy 0. Each surrogate draws three data sets of the
+    observed sizes from ``q*`` (its ``(x1,y)``, ``(x2,y)`` and ``(x1,x2)`` marginals), counts and
+    reconciles them as the data were, and computes ``S_lower`` (all at once,
+    :func:`pidlab.bounds.synergy_bounds_many`). p = (1 + #{surrogate >= observed}) / (1 + n), never 0.
+    """
+    from pidlab._broja import BrojaProblem
+    from pidlab._solvers import solve_broja
+    from pidlab.bounds._many import synergy_bounds_many
+
+    a, b = labelled
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        q = np.clip(np.asarray(solve_broja(BrojaProblem(a / a.sum(), b / b.sum())).q, dtype=float), 0.0, None)
+    q /= q.sum()
+    k1, k2, ny = q.shape
+    n1, n2, nm = sizes
+    m1 = rng.multinomial(n1, q.sum(axis=1).ravel(), size=n_surrogates).reshape(n_surrogates, k1, ny) / n1
+    m2 = rng.multinomial(n2, q.sum(axis=0).ravel(), size=n_surrogates).reshape(n_surrogates, k2, ny) / n2
+    m12 = rng.multinomial(nm, q.sum(axis=2).ravel(), size=n_surrogates).reshape(n_surrogates, k1, k2) / nm
+    if reconcile == "tv":
+        R = np.stack([l1_projection(m1[r], m2[r], m12[r])[1] for r in range(n_surrogates)])
+    else:
+        w = np.array([n1, n2, nm], dtype=float)
+        step = max(1, 50_000 // (k1 * k2 * ny))
+        R = np.concatenate([kl_projection(m1[s:s + step], m2[s:s + step], m12[s:s + step], w / w.sum(),
+                                          max_iter=EM_MAX_ITER) for s in range(0, n_surrogates, step)])
+    R = clean_joint(R)
+    with _one_blas_thread(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sur = synergy_bounds_many(R, normalize=True).S_lower
+    return (1.0 + float(np.sum(sur >= observed - 1e-12))) / (1.0 + n_surrogates)
+
+
+def boundary_flags(intervals: Mapping[str, tuple[float, float]],
+                   labelled: tuple[NDArray[np.float64], NDArray[np.float64]] | None) -> dict[str, str]:
+    """The intervals that lie within their own width of a boundary of their quantity.
+
+    There the population value may sit on the boundary, which every plug-in replicate misses on
+    the same side (a true 0 is estimated above 0): R, U1, U2 near 0; with the labelled tables,
+    ``S_upper`` near ``H(Y)`` (its largest value) and ``accuracy_lower`` near ``max_y p(y)`` (no
+    information).
+    """
+    out: dict[str, str] = {}
+    for k in ("R", "U1", "U2"):
+        lo, hi = intervals[k]
+        if lo <= hi - lo:
+            out[k] = f"within its width ({hi - lo:.3g} bits) of 0"
+    if labelled is not None:
+        py = np.asarray(labelled[0], dtype=float).sum(axis=0)
+        py = py / py.sum()
+        pos = py[py > 0]
+        Hy = float(-np.sum(pos * np.log2(pos)))
+        lo, hi = intervals["S_upper"]
+        if hi >= Hy - (hi - lo):
+            out["S_upper"] = f"within its width of H(Y) = {Hy:.4g} bits, the largest value it can take"
+        lo, hi = intervals["accuracy_lower"]
+        if lo <= float(py.max()) + (hi - lo):
+            out["accuracy_lower"] = f"within its width of the majority-class rate {float(py.max()):.4g} (no information)"
+    return out
