@@ -356,9 +356,14 @@ def bootstrap_summary(bs: BootstrapResult) -> str:
 
 
 def bootstrap_text(bs: BootstrapResult) -> str:
-    rows = [(k, f"{v[0]:.4f}", f"{v[1]:.4f}") for k, v in bs.intervals.items()]
+    def c(k: str) -> str:
+        return f"{bs.corrected[k]:.4f}" if k in bs.corrected else "—"
+
+    rows = [(k, f"{v[0]:.4f}", f"{v[1]:.4f}", c(k), "flag" if k in bs.flags else "")
+            for k, v in bs.intervals.items()]
     return (bootstrap_summary(bs) + "\n"
-            + text_table(("quantity", "lower", "upper"), rows, footer=[f"note: {n}" for n in bs.notes]))
+            + text_table(("quantity", "lower", "upper", "bias-corrected", ""), rows,
+                         footer=[f"note: {n}" for n in bs.notes]))
 
 
 def bootstrap_html(bs: BootstrapResult) -> str:

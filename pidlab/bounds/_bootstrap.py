@@ -70,6 +70,11 @@ class BootstrapResult(Result):
         of the interval of ``S_upper``.
     replicates : FrozenMap of str -> numpy.ndarray
         The replicate values behind the intervals (NaN for a skipped replicate); read-only.
+    corrected : FrozenMap of str -> float
+        Bootstrap bias-corrected value of each bound, ``2 * point - mean(replicates)``, beside the
+        point value on :attr:`EstimateResult.bounds` (empty without the point values). A bound's
+        own direction (lower or upper) is not guaranteed to survive the correction: the advice
+        uses the intervals, not these.
     flags : FrozenMap of str -> str
         Quantities whose interval lies within its own width of a boundary of the quantity (an
         atom near 0, ``S_upper`` near ``H(Y)``, ``accuracy_lower`` near the majority-class rate),
@@ -97,10 +102,12 @@ class BootstrapResult(Result):
     seconds: float = 0.0
     S_lower_p_value: float | None = None
     flags: Mapping[str, str] = field(default_factory=dict)
+    corrected: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "intervals", freeze(self.intervals))
         object.__setattr__(self, "flags", freeze(self.flags))
+        object.__setattr__(self, "corrected", freeze(self.corrected))
         object.__setattr__(self, "S_band", tuple(self.S_band))
         if not isinstance(self.replicates, FrozenMap):
             object.__setattr__(self, "replicates", FrozenMap(self.replicates))
@@ -122,6 +129,7 @@ class BootstrapResult(Result):
             "seconds": self.seconds,
             "S_lower_p_value": self.S_lower_p_value,
             "flags": dict(self.flags),
+            "corrected": dict(self.corrected),
         }
 
     def reliable(self, name: str) -> bool:
@@ -286,6 +294,8 @@ def run_bootstrap(
         n_bootstrap=n_bootstrap, n_used=n_used, confidence=confidence, intervals=intervals, S_band=band,
         replicates=vals, assumptions=assumptions, notes=tuple(notes), seconds=time.perf_counter() - t0,
         S_lower_p_value=p_S, flags=flags,
+        corrected={} if point is None else {k: 2.0 * float(point[k]) - float(np.mean(vals[k][ok]))
+                                            for k in BOOTSTRAP_QUANTITIES if k in point},
     )
 
 
