@@ -157,6 +157,29 @@ def _exact_ok(sorted_desc: list[NDArray[np.float64]], grid: int) -> bool:
     return _n_breakpoints(sorted_desc) <= 2 * (grid + sum(v.shape[1] for v in sorted_desc))
 
 
+def _g_rows(sorted_desc: list[NDArray[np.float64]], t: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``G(t) = min(U(t), Z_K(t), 1)`` of the module docstring at the points ``t`` (shape ``(B, P)``)
+    of each row of the stack ``sorted_desc`` (arrays ``(B, n_i)``, rows sorted decreasingly)."""
+    Z = np.cumsum(meet_many(sorted_desc), axis=1)
+    N = np.max([np.count_nonzero(v > 0, axis=1) for v in sorted_desc], axis=0)[:, None]  # Z.size, one table
+    U = np.full(t.shape, np.inf)
+    K = np.full(t.shape, np.inf)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        for v in sorted_desc:  # one 2-D pass per atom column (a short trailing axis is slow to reduce)
+            u = np.zeros(t.shape)
+            k = np.zeros(t.shape)
+            for x in range(v.shape[1]):
+                col = v[:, x : x + 1]
+                u += np.where(col >= t, col, 0.0)
+                k += np.floor(col / t)
+            U = np.minimum(U, u)
+            K = np.minimum(K, k)
+    Kc = np.minimum(K, N).astype(np.int64)
+    ZK = np.where(Kc >= 1, np.take_along_axis(Z, np.maximum(Kc, 1) - 1, axis=1), 0.0)
+    ZK = np.where(K >= N, np.inf, ZK)
+    return np.minimum(np.minimum(U, ZK), 1.0)
+
+
 def _profile_exact_rows(sorted_desc: list[NDArray[np.float64]], grid: int = _GRID) -> NDArray[np.float64]:
     """The exact integral ``∫ (1 - G(t)) / (t ln 2) dt`` of each row (bits; see the module docstring).
 
@@ -168,32 +191,14 @@ def _profile_exact_rows(sorted_desc: list[NDArray[np.float64]], grid: int = _GRI
     piece ``(c, d)`` is ``(1 - G) log2(d / c)``. At least the grid's lower Riemann sum.
     """
     B = sorted_desc[0].shape[0]
-    Z = np.cumsum(meet_many(sorted_desc), axis=1)
-    n_pos = np.max([np.count_nonzero(v > 0, axis=1) for v in sorted_desc], axis=0)
     n_max = max(v.shape[1] for v in sorted_desc)
     atoms = np.concatenate(sorted_desc, axis=1)
     ks = np.arange(1, n_max + 1, dtype=float)
     bp = np.concatenate([(atoms[:, :, None] / ks).reshape(B, -1), np.ones((B, 1))], axis=1)
     bp = np.sort(np.where(bp > 0, np.minimum(bp, 1.0), 1.0), axis=1)
     c, d = bp[:, :-1], bp[:, 1:]
-    mid = np.sqrt(c) * np.sqrt(d)  # the product may underflow for subnormal atoms
-    U = np.full(mid.shape, np.inf)
-    K = np.full(mid.shape, np.inf)
+    G = _g_rows(sorted_desc, np.sqrt(c) * np.sqrt(d))  # at each piece's geometric midpoint (c * d may underflow)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        for v in sorted_desc:  # one 2-D pass per atom column (a short trailing axis is slow to reduce)
-            u = np.zeros(mid.shape)
-            k = np.zeros(mid.shape)
-            for x in range(v.shape[1]):
-                col = v[:, x : x + 1]
-                u += np.where(col >= mid, col, 0.0)
-                k += np.floor(col / mid)
-            U = np.minimum(U, u)
-            K = np.minimum(K, k)
-        N = n_pos[:, None]
-        Kc = np.minimum(K, N).astype(np.int64)
-        ZK = np.where(Kc >= 1, np.take_along_axis(Z, np.maximum(Kc, 1) - 1, axis=1), 0.0)
-        ZK = np.where(K >= N, np.inf, ZK)
-        G = np.minimum(np.minimum(U, ZK), 1.0)
         q = d / c
         w = np.where(d > c, np.where(np.isfinite(q), np.log2(q), np.log2(d) - np.log2(c)), 0.0)  # q may overflow
     # rounding: each G is a sum of at most n atoms, each weight one log2 of a quotient, and the
@@ -204,8 +209,6 @@ def _profile_exact_rows(sorted_desc: list[NDArray[np.float64]], grid: int = _GRI
 
 def _profile_rows(sorted_desc: list[NDArray[np.float64]], grid: int = _GRID) -> NDArray[np.float64]:
     """The grid form of :func:`threshold_profile_bound` on each row (the one-table function's grid)."""
-    Z = np.cumsum(meet_many(sorted_desc), axis=1)
-    n_pos = np.max([np.count_nonzero(v > 0, axis=1) for v in sorted_desc], axis=0)  # Z.size of the one-table form
     atoms = np.concatenate(sorted_desc, axis=1)
     pos = atoms > 0
     amin = np.where(pos, atoms, np.inf).min(axis=1)
@@ -217,23 +220,7 @@ def _profile_rows(sorted_desc: list[NDArray[np.float64]], grid: int = _GRID) -> 
     pts = np.sort(np.concatenate([geo, extra, np.ones((atoms.shape[0], 1))], axis=1), axis=1, kind="stable")
     pts = np.clip(pts, tmin[:, None], 1.0)  # as the one-table form's filter: clipped points add empty intervals
     ta, tb = pts[:, :-1], pts[:, 1:]
-    U = np.full(ta.shape, np.inf)
-    K = np.full(ta.shape, np.inf)
-    with np.errstate(over="ignore"):
-        for v in sorted_desc:  # one 2-D pass per atom column (a short trailing axis is slow to reduce)
-            u = np.zeros(ta.shape)
-            k = np.zeros(ta.shape)
-            for x in range(v.shape[1]):
-                col = v[:, x : x + 1]
-                u += np.where(col >= ta, col, 0.0)
-                k += np.floor(col / ta)
-            U = np.minimum(U, u)
-            K = np.minimum(K, k)
-    N = n_pos[:, None]
-    Kc = np.minimum(K, N).astype(np.int64)
-    ZK = np.where(Kc >= 1, np.take_along_axis(Z, np.maximum(Kc, 1) - 1, axis=1), 0.0)
-    ZK = np.where(K >= N, np.inf, ZK)
-    G = np.minimum(np.minimum(U, ZK), 1.0)
+    G = _g_rows(sorted_desc, ta)
     with np.errstate(divide="ignore", invalid="ignore"):
         w = np.where(tb > ta, np.log2(tb / ta), 0.0)
     return np.sum((1.0 - G) * w, axis=1)
