@@ -9,8 +9,9 @@ displayed table changed to the reference values and the chart image was re-rende
 researcher comparing measures does: untick all but two measures (each keeps its colour, in the
 table's swatches and in the chart's pixels), switch to the noisy gate (the noise slider appears;
 it is hidden for a plain gate), download the CSV and open "show code" (the code, run in a fresh
-interpreter, gives the downloaded numbers), and a failed compute (nothing ticked) that clears the
-table and chart. Last, a StudyPanel in a new cell: pick measures, run a noise sweep with the progress
+interpreter, gives the downloaded numbers), an uploaded CSV of samples with intervals (the
+intervals box appears only then; error bars and the intervals table), and a failed compute
+(nothing ticked) that clears the table and chart. Last, a StudyPanel in a new cell: pick measures, run a noise sweep with the progress
 bar, pick others and see the sweep plot change (its pixels carry each ticked measure's colour). Screenshots go to shots/ (gitignored; keep them as CI artifacts).
 """
 
@@ -177,6 +178,28 @@ def _researcher_steps(page: Any, panel: Any) -> dict[str, float]:
     panel.screenshot(path=str(SHOTS / "lab_panel_export.png"))
     t["export"] = time.monotonic() - t0
 
+    # Uploaded samples: the intervals box appears (hidden for gates), and a compute with it ticked shows
+    # each atom's bootstrap interval as error bars and in a table below the chart.
+    expect(panel.locator(".pidlab-intervals")).to_be_hidden()
+    rng_rows = [(a, b, (a ^ b) if k % 10 else 1 - (a ^ b)) for k, (a, b) in
+                enumerate((i % 2, (i // 2) % 2) for i in range(1000))]
+    content = ("x1,x2,y\n" + "".join(f"{a},{b},{y}\n" for a, b, y in rng_rows)).encode()
+    with page.expect_file_chooser(timeout=30_000) as chooser:  # the upload button opens the file dialog
+        panel.locator(".pidlab-upload").first.click()
+    chooser.value.set_files(files=[{"name": "xor_samples.csv", "mimeType": "text/csv", "buffer": content}])
+    expect(panel.locator(".pidlab-intervals")).to_be_visible(timeout=30_000)
+    expect(panel.locator(".pidlab-nboot")).to_be_hidden()
+    panel.locator(".pidlab-intervals input").check()
+    expect(panel.locator(".pidlab-nboot")).to_be_visible()
+    old_src = chart.get_attribute("src")
+    panel.locator("button.pidlab-compute").click()
+    expect(status).to_contain_text("file xor_samples.csv", timeout=120_000)
+    _chart_ready(page, chart, old_src)
+    expect(table).to_contain_text("From the 1000 samples")
+    assert panel.locator(".pidlab-error").inner_text().strip() == ""
+    panel.screenshot(path=str(SHOTS / "lab_panel_intervals.png"))
+    t["intervals"] = time.monotonic() - t0
+
     # A failed compute (nothing ticked) leaves no stale table or chart under "Nothing computed.".
     for name in ("imin", "ci"):
         panel.locator(f".pidlab-measure-{name} input").uncheck()
@@ -187,6 +210,7 @@ def _researcher_steps(page: Any, panel: Any) -> dict[str, float]:
     assert table.inner_text().strip() == "" and not link.is_visible()
     panel.locator(".pidlab-source select").select_option(label="canonical gate")
     expect(panel.locator(".pidlab-noise")).to_be_hidden()
+    expect(panel.locator(".pidlab-intervals")).to_be_hidden()
     t["failure"] = time.monotonic() - t0
     return t
 
