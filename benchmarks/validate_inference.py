@@ -83,7 +83,7 @@ def _digits_like(rng: np.random.Generator, k: int = 10) -> np.ndarray:
     return p / p.sum()
 
 
-def distributions(full: bool) -> list[tuple[str, np.ndarray]]:
+def distributions(full: bool, large: bool = True) -> list[tuple[str, np.ndarray]]:
     rng = np.random.default_rng(2024)
     out = [
         ("noisy AND", _noisy(_gate(lambda a, b: a & b), 0.1)),
@@ -104,7 +104,8 @@ def distributions(full: bool) -> list[tuple[str, np.ndarray]]:
             ("q* of noisy XOR+AND", _qstar(_noisy(0.5 * _gate(lambda a, b: a ^ b) + 0.5 * _gate(lambda a, b: a & b), 0.2))),
         ]
         out += [(f"random 3x3x3 #{i}", rng.dirichlet(np.ones(27)).reshape(3, 3, 3)) for i in range(2, 10)]
-        out += [(f"digits-like 10x10x10 #{i}", _digits_like(rng)) for i in range(1, 3)]
+        digits = [(f"digits-like 10x10x10 #{i}", _digits_like(rng)) for i in range(1, 3)]
+        out += digits if large else []
     return out
 
 
@@ -145,7 +146,7 @@ def _samples(rng: np.random.Generator, p: np.ndarray, n: int) -> tuple[np.ndarra
 
 def run(full: bool = False, *, sizes: tuple[int, ...] | None = None, reps: int | None = None,
         n_boot: int | None = None, permutations: int | None = None, measures: tuple[str, ...] = ("broja", "imin"),
-        seed: int = 0, verbose: bool = True) -> dict[str, Any]:
+        seed: int = 0, verbose: bool = True, large: bool = True) -> dict[str, Any]:
     sizes = sizes or ((200, 1000, 5000) if full else (1000,))
     reps = reps or (500 if full else 20)
     n_boot = n_boot or (1000 if full else 200)
@@ -153,7 +154,7 @@ def run(full: bool = False, *, sizes: tuple[int, ...] | None = None, reps: int |
     rng = np.random.default_rng(seed)
     cells: list[Cell] = []
     t0 = time.time()
-    for name, p in distributions(full):
+    for name, p in distributions(full, large):
         for m in measures:
             truth = pidlab.decompose(p, m)
             for n in sizes:
@@ -325,6 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=None, help="data sets per (distribution, N)")
     ap.add_argument("--sizes", default=None, help="comma-separated sample sizes (default: 1000; --full: 200,1000,5000)")
     ap.add_argument("--json", default=None, help="write the rows and the summary to this file")
+    ap.add_argument("--all-distributions", action="store_true", help="the --full set of distributions at the "
+                    "reduced settings (--reps, --sizes)")
+    ap.add_argument("--no-large", action="store_true", help="leave out the 10x10x10 digits-like tables (slow)")
     ap.add_argument("--bounds", action="store_true", help="instead: coverage of the semi-supervised bounds' "
                     "bootstrap intervals (pidlab.estimate); --reps data sets per distribution, --sizes N")
     args = ap.parse_args(argv)
@@ -338,7 +342,11 @@ def main(argv: list[str] | None = None) -> int:
                 json.dump(res, f, indent=1)
         return 0
     sizes = tuple(int(v) for v in args.sizes.split(",")) if args.sizes else None
-    res = run(args.full, sizes=sizes, reps=args.reps)
+    if args.all_distributions and not args.full:
+        res = run(True, sizes=sizes or (1000,), reps=args.reps or 20, n_boot=200, permutations=99,
+                  large=not args.no_large)
+    else:
+        res = run(args.full, sizes=sizes, reps=args.reps, large=not args.no_large)
     print(rst_table(res))
     print(json.dumps(res["summary"], indent=1))
     print(f"{res['seconds']:.0f} s, settings {res['settings']}")
