@@ -326,8 +326,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=None, help="data sets per (distribution, N)")
     ap.add_argument("--sizes", default=None, help="comma-separated sample sizes (default: 1000; --full: 200,1000,5000)")
     ap.add_argument("--json", default=None, help="write the rows and the summary to this file")
-    ap.add_argument("--all-distributions", action="store_true", help="the --full set of distributions at the "
-                    "reduced settings (--reps, --sizes)")
+    ap.add_argument("--all-distributions", action="store_true", help="the --full set of distributions (21, and the "
+                    "two 10x10x10 tables unless --no-large) at the reduced settings (--reps, --sizes)")
     ap.add_argument("--no-large", action="store_true", help="leave out the 10x10x10 digits-like tables (slow)")
     ap.add_argument("--bounds", action="store_true", help="instead: coverage of the semi-supervised bounds' "
                     "bootstrap intervals (pidlab.estimate); --reps data sets per distribution, --sizes N")
