@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from pidlab._fitting import clean_joint, kl_projection, l1_projection
 from pidlab._marginals import Marginals
 from pidlab._results import FrozenMap, Result, freeze
+from pidlab._solvers._native._kernels import blas_threads
 from pidlab.bounds._synergy import synergy_bounds
 from pidlab.exceptions import AssumptionWarning, PidlabError
 
@@ -206,7 +207,7 @@ def run_bootstrap(
     vals = {k: np.full(n_bootstrap, np.nan) for k in BOOTSTRAP_QUANTITIES}
     errors: list[str] = []
     n_warned = 0
-    with _one_blas_thread(), warnings.catch_warnings(record=True) as caught:
+    with blas_threads(1), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         batched = solver is None and _bounds_batched(R, vals, alphas if d_pairs is not None else None)
         for r in range(0 if batched else n_bootstrap):
@@ -299,17 +300,6 @@ def run_bootstrap(
     )
 
 
-def _one_blas_thread() -> Any:
-    """Limit BLAS to one thread while the many small dense factorisations run (less contention)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
-        import contextlib
-
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def bias_corrected_interval(v: NDArray[np.float64], theta: float | None, confidence: float) -> tuple[float, float]:
     """The bias-corrected (BC) percentile interval of replicates ``v`` around the point value ``theta``
     (Efron 1981): ``z0 = Phi^-1(share of v below theta, ties counted half)``, then the quantiles
@@ -381,7 +371,7 @@ def synergy_null_test(labelled: tuple[NDArray[np.float64], NDArray[np.float64]],
         R = np.concatenate([kl_projection(m1[s:s + step], m2[s:s + step], m12[s:s + step], w / w.sum(),
                                           max_iter=EM_MAX_ITER) for s in range(0, n_surrogates, step)])
     R = clean_joint(R)
-    with _one_blas_thread(), warnings.catch_warnings():
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sur = synergy_bounds_many(R, normalize=True).S_lower
     return (1.0 + float(np.sum(sur >= observed - 1e-12))) / (1.0 + n_surrogates)

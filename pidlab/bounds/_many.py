@@ -299,12 +299,11 @@ def maxent_upper_binary(P: Arr, *, iters: int = 60) -> Arr:
 def _maxent_upper_loop(P: Arr) -> Arr:
     """The one-table maximum-entropy certificate item by item, with BLAS on one thread (its many small
     Cholesky factorisations are several times slower with threads competing for the cores)."""
-    from threadpoolctl import threadpool_limits
-
     from pidlab._marginals import Marginals
+    from pidlab._solvers._native._kernels import blas_threads
 
     out = np.empty(P.shape[0])
-    with threadpool_limits(limits=1, user_api="blas"):
+    with blas_threads(1):
         for i, p in enumerate(P):
             m = Marginals(p.sum(axis=1), p.sum(axis=0), p.sum(axis=2))
             out[i] = m.max_entropy_joint(_checked=True, feasible=p).entropy_upper

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -146,9 +145,10 @@ def _check_plot_path(path: str) -> None:
     if not p.parent.is_dir():
         raise InvalidStudyError(f"cannot write the figure to {path!r}: the directory {str(p.parent)!r} does not "
                                 "exist; create it first or choose another path.")
+    from pidlab.study._store import probe_writable
+
     try:
-        with tempfile.NamedTemporaryFile(dir=p.parent, prefix=".pidlab-write-test-"):
-            pass
+        probe_writable(p.parent, p)
     except OSError as exc:
         raise InvalidStudyError(f"cannot write the figure to {path!r}: {exc.strerror or exc}; choose a writable "
                                 "path.") from None

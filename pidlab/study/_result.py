@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import math
-import tempfile
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -269,12 +268,10 @@ class StudyResult(Result):
             )
         if p.is_dir():
             raise InvalidStudyError(f"cannot save the study to {str(p)!r}: it is a directory; give a file name.")
-        try:  # a real probe: permission bits do not tell for root or read-only file systems
-            with tempfile.NamedTemporaryFile(dir=d, prefix=".pidlab-write-test-"):
-                pass
-            if p.exists():
-                with p.open("a"):
-                    pass
+        from pidlab.study._store import probe_writable
+
+        try:
+            probe_writable(d, p)
         except OSError as exc:
             raise InvalidStudyError(
                 f"cannot save the study to {str(p)!r}: {exc.strerror or exc} (in directory {str(d)!r}); choose a "

@@ -146,6 +146,17 @@ class StoreState:
     chunk_size: int | None = None
 
 
+def probe_writable(directory: Path, file: Path | None = None) -> None:
+    """Create and delete a temporary file in ``directory`` and open ``file`` for appending if it
+    exists; raises the ``OSError`` that a write would. A real probe: permission bits do not tell
+    for root or read-only file systems. Callers turn the error into their own message."""
+    with tempfile.NamedTemporaryFile(dir=directory, prefix=".pidlab-write-test-"):
+        pass
+    if file is not None and file.exists():
+        with file.open("ab"):
+            pass
+
+
 def check_store_dir(directory: str | Path, spec: Mapping[str, Any] | None, resume: bool) -> StoreState:
     """Check, before any work, that a study can be stored in (or resumed from) ``directory``.
 
@@ -170,12 +181,8 @@ def check_store_dir(directory: str | Path, spec: Mapping[str, Any] | None, resum
         except OSError as exc:
             raise InvalidStudyError(f"cannot create the study directory {str(d)!r}: {exc.strerror or exc}; choose a "
                                     "writable path.") from None
-    try:  # a real probe: permission bits do not tell for root or read-only file systems
-        with tempfile.NamedTemporaryFile(dir=d, prefix=".pidlab-write-test-"):
-            pass
-        if f.exists():
-            with f.open("ab"):
-                pass
+    try:
+        probe_writable(d, f)
     except OSError as exc:
         raise InvalidStudyError(f"cannot write the study store in {str(d)!r}: {exc.strerror or exc}; choose a writable "
                                 "directory.") from None
