@@ -9,7 +9,11 @@ decomposition computed from ``N`` paired samples also gets
   decomposed at once with :func:`pidlab.decompose_many`, and the interval is the
   bias-corrected and accelerated (BCa) one of Efron (1987): the bias correction ``z0`` comes
   from the share of replicates below the plug-in value, the acceleration from the jackknife
-  (leave-one-sample-out, which for a table of counts needs one decomposition per occupied cell);
+  (leave-one-sample-out, which for a table of counts needs one decomposition per occupied cell),
+  widened where needed to the hull of the BCa and the percentile intervals (the BCa correction
+  alone moves the interval away from the truth about as often as towards it on these
+  non-smooth functionals: the hull measured 86-94% coverage of nominal 90% on random 3x3x3
+  tables at N = 1000 and 5000, BCa alone 81-93%; docs/inference.rst);
 - a **bias-corrected point estimate** ``2 * plug-in - mean(replicates)`` (bootstrap bias
   correction), beside the plug-in value;
 - a **significance test** of ``atom = 0`` with surrogates drawn (multinomial, ``N`` samples) from
@@ -113,13 +117,15 @@ class SampleDecomposition(Result):
         Bootstrap bias-corrected estimate ``2 * plugin - mean(bootstrap)`` (clipped at 0 for a
         nonnegative measure); None without a bootstrap.
     interval : mapping atom -> (lower, upper) or None
-        BCa bootstrap interval at level ``ci``; None without a bootstrap.
+        Bootstrap interval at level ``ci`` (the hull of the BCa and percentile intervals); None
+        without a bootstrap.
     p_value : mapping atom -> float or None
         Test of ``atom = 0`` (see :func:`decompose_samples`); None without surrogates.
     null : mapping atom -> str
         What the surrogates of each test were drawn from.
     flags : mapping atom -> tuple of str
-        Why an interval is unreliable (small sample, atom at the boundary, ...); empty if none.
+        Why an interval (and test) is unreliable (small sample, atom at the boundary, ...); empty
+        if none.
     ci : float
         Confidence level of the intervals.
     n_boot, permutations : int
@@ -512,7 +518,8 @@ def decompose_samples(
     Returns
     -------
     SampleDecomposition
-        Per atom: plug-in and bias-corrected estimates, the BCa interval, the p-value of
+        Per atom: plug-in and bias-corrected estimates, the bootstrap interval (hull of BCa and
+        percentile), the p-value of
         ``atom = 0`` with the surrogates it used, and flags where the interval is unreliable.
 
     Raises
@@ -617,6 +624,9 @@ def _decompose_table(
         pos += occ.size
         for j, a in enumerate(atoms):
             lo, hi, used = _bca(theta[j], boot[:, j], jack[:, j], weights, ci)
+            if used == "bca":  # the hull with the percentile interval (only widens)
+                p_lo, p_hi = np.quantile(boot[:, j], [(1.0 - ci) / 2.0, (1.0 + ci) / 2.0])
+                lo, hi = min(lo, float(p_lo)), max(hi, float(p_hi))
             if used != "bca":
                 method = "percentile"
                 flags[a].append("BCa acceleration degenerate; percentile interval used")
@@ -667,14 +677,15 @@ def _decompose_table(
             if others and a not in edge:
                 flags[a].append(
                     f"{', '.join(others)} at (or not distinguishable from) the boundary 0: the BROJA optimum is at "
-                    f"a kink there, which {a} inherits (measured coverage 70-82% in such cases, docs/inference.rst)"
+                    f"a kink there, which {a} inherits: its interval and test are not reliable there (docs/inference.rst)"
                 )
     if permutations and atoms == ("net",):
         notes.append(f"{name} is a net measure: no test of a zero atom (its net value may be of either sign)")
     if n_boot == 0:
         notes.append("no bootstrap (n_boot=0): no intervals and no corrected estimates")
     notes.append(
-        f"intervals: {'BCa' if method == 'bca' else 'percentile'} bootstrap, {n_boot} resamples of the {n} "
+        f"intervals: {'hull of the BCa and percentile' if method == 'bca' else 'percentile'} bootstrap intervals, "
+        f"{n_boot} resamples of the {n} "
         f"samples (observed alphabets kept); corrected = 2 * plug-in - bootstrap mean"
     )
     if permutations:

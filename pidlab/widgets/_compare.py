@@ -172,7 +172,7 @@ class ComparePanel(PanelBase):
         #: (pidlab.decompose_samples), drawn as error bars; hidden for any other data.
         self.intervals = widgets.Checkbox(
             value=False, description="90% intervals from the samples", indent=False,
-            tooltip="uploaded samples (.csv): a BCa bootstrap interval, a bias-corrected value and a test of "
+            tooltip="uploaded samples (.csv): a bootstrap interval (hull of BCa and percentile), a bias-corrected value and a test of "
             "atom = 0 for every atom (pidlab.decompose_samples); error bars on the chart",
         )
         self.n_boot = widgets.BoundedIntText(value=500, min=50, max=20_000, step=50, description="resamples",
@@ -416,8 +416,8 @@ class ComparePanel(PanelBase):
         if not self.sample_results:
             return ""
         first = next(iter(self.sample_results.values()))
-        parts = [f"<div class='pidlab-samples'><p><b>From the {first.n_samples} samples</b>: {first.ci:.0%} BCa "
-                 f"bootstrap intervals ({first.n_boot} resamples, seed {INTERVAL_SEED}), bias-corrected values and "
+        parts = [f"<div class='pidlab-samples'><p><b>From the {first.n_samples} samples</b>: {first.ci:.0%} "
+                 f"bootstrap intervals (hull of BCa and percentile; {first.n_boot} resamples, seed {INTERVAL_SEED}), bias-corrected values and "
                  f"p-values of atom = 0 ({first.permutations} surrogates); the error bars on the chart.</p>"]
         parts += [sd._repr_html_() for sd in self.sample_results.values()]
         return "".join(parts) + "</div>"
