@@ -502,6 +502,42 @@ def test_bounds_panel_digits_demo() -> None:
     assert panel.compute() is None and "symbols" in panel.error.value
 
 
+def test_bounds_panel_digits_intervals_equal_estimate_bootstrap_and_the_advice_rests_on_them() -> None:
+    panel = BoundsPanel()
+    panel.source.value = "digits"
+    assert panel.intervals.layout.display is None and panel.n_boot.layout.display == "none"
+    panel.intervals.value = True
+    assert panel.n_boot.layout.display is None
+    panel.discretizer.value, panel.n_clusters.value, panel.n_boot.value = "kmeans", 4, 40
+    b = panel.compute()
+    assert panel.error.value == "", panel.error.value
+    # the same numbers as pidlab.estimate with the settings the shown code states
+    est = pidlab.estimate(*digits_demo(), discretizer="kmeans", n_clusters=4, names=("left", "right", "digit"),
+                          n_bootstrap=40, confidence=0.9, random_state=0)
+    bs, mine = est.bootstrap, panel.estimate_result.bootstrap
+    assert "n_bootstrap=40, confidence=0.9, random_state=0" in panel._code
+    for k in ("R", "S_lower", "S_upper", "accuracy_lower"):
+        assert mine.intervals[k] == pytest.approx(bs.intervals[k], abs=1e-9)
+    assert b.S_upper == pytest.approx(est.bounds.S_upper, abs=1e-9)
+    # the advice is on the bootstrap basis and quotes the band's conservative end
+    g = panel.estimate_result.guidelines()
+    assert g["synergy_model"]["basis"] == "bootstrap" and g["synergy_model"]["reason"] in panel.table.value
+    assert f"[{bs.S_band[0]:.4f}, {bs.S_band[1]:.4f}]" in panel.table.value and "interval</th>" in panel.table.value
+    # the export carries each row's interval; the chart draws the band and each bound's error bar
+    rec = {r["quantity"]: r for r in panel._records}
+    lo, hi = bs.intervals["S_upper"]
+    assert rec["S upper bound (eq. 50)"]["ci_low"] == pytest.approx(lo) and rec["S upper bound (eq. 50)"]["ci_high"] == pytest.approx(hi)
+    fig = bounds_figure(b, None, mine)
+    lines = {ln.get_gid(): ln for ax in fig.axes for ln in ax.get_lines()}
+    assert list(lines["S_band"].get_xdata()) == pytest.approx(list(bs.S_band))
+    assert list(lines["S_upper_ci"].get_xdata()) == pytest.approx([lo, hi])
+    # unticked: no bootstrap, the advice says it rests on the point bounds
+    panel.intervals.value = False
+    panel.compute()
+    assert panel.estimate_result.bootstrap is None and "interval</th>" not in panel.table.value
+    assert "n_bootstrap" not in panel._code
+
+
 # ============================================================================ long work: errors and interrupts
 def test_bounds_panel_size_guard_shows_in_the_panel_and_the_panel_works_again(gates: list[dict]) -> None:
     """categorical on the digits gives one symbol per image (~1,200 per half): refused by its guard
@@ -596,10 +632,10 @@ def test_controls_that_do_not_apply_are_hidden() -> None:
     b = BoundsPanel()
     for source in ("gate", "noisy", "upload", "digits"):
         b.source.value = source
-        visible = {n for n in ("gate", "noise", "discretizer", "n_clusters", "repair")
+        visible = {n for n in ("gate", "noise", "discretizer", "n_clusters", "repair", "intervals")
                    if getattr(b, n).layout.display is None}
         expected = {"gate": {"gate"}, "noisy": {"gate", "noise"}, "upload": {"repair"},
-                    "digits": {"discretizer", "n_clusters"}}[source]
+                    "digits": {"discretizer", "n_clusters", "intervals"}}[source]
         assert visible == expected, source
 
 

@@ -20,6 +20,18 @@ if TYPE_CHECKING:
 __all__ = ["BoundsPanel", "bounds_figure", "digits_demo", "marginals_from_file", "oracle"]
 
 REPAIRS = [("none (inconsistent tables are an error)", "none"), ("total variation", "tv"), ("KL (I-projection)", "kl")]
+#: Level and seed of the panel's bootstrap (the code shown reproduces them).
+INTERVAL_CI = 0.9
+INTERVAL_SEED = 0
+#: The bootstrap's name of the quantity on each row of the panel's table.
+ROW_KEYS = {
+    "R (exact)": "R", "U1 (exact)": "U1", "U2 (exact)": "U2",
+    "S lower bound, redundancy (Thm 1)": "S_lower_redundancy",
+    "S lower bound, disagreement (Thm 2)": "S_lower_disagreement",
+    "S upper bound (eq. 50)": "S_upper", "S lower (best, ≥ 0)": "S_lower",
+    "Bayes accuracy, lower": "accuracy_lower", "Bayes accuracy, upper": "accuracy_upper",
+    "Bayes accuracy, left half alone": "accuracy_x1", "Bayes accuracy, right half alone": "accuracy_x2",
+}
 
 
 def marginals_from_file(name: str, content: bytes) -> Marginals:
@@ -72,10 +84,13 @@ def oracle(p: Any) -> dict[str, float]:
     return {"S": float(S), "accuracy": float(dist.p.max(axis=2).sum())}
 
 
-def bounds_figure(b: Any, truth: dict[str, float] | None = None) -> Figure:
+def bounds_figure(b: Any, truth: dict[str, float] | None = None, bootstrap: Any = None) -> Figure:
     """The synergy bounds as intervals on one axis (bits), and the accuracy range on another.
 
     Markers carry ``gid`` s (``"S_lower_redundancy"``, ..., ``"oracle_S"``) so tests can read them.
+    With a ``bootstrap`` (:class:`pidlab.BootstrapResult`) each bound gets its interval as an
+    error bar (``gid`` ``"<name>_ci"``) and the conservative band for S is drawn below the point
+    interval (``gid`` ``"S_band"``).
     """
     from matplotlib.figure import Figure
 
@@ -91,6 +106,14 @@ def bounds_figure(b: Any, truth: dict[str, float] | None = None) -> Figure:
     ]
     for gid, v, marker, color, label in marks:
         ax.plot([v], [0], marker=marker, color=color, markersize=10, linestyle="none", label=f"{label} {v:+.4f}", gid=gid)
+        iv = None if bootstrap is None else bootstrap.intervals.get(gid)
+        if iv is not None:  # the interval need not contain the point (bias correction): drawn from its ends
+            ax.plot([iv[0], iv[1]], [0, 0], color=color, linewidth=1.5, marker="|", markersize=12, gid=f"{gid}_ci")
+    if bootstrap is not None:
+        blo, bhi = bootstrap.S_band
+        ax.plot([blo, bhi], [-0.6, -0.6], color="C0", linewidth=3, solid_capstyle="butt",
+                label=f"{bootstrap.confidence:.0%} band for S [{blo:.4f}, {bhi:.4f}]", gid="S_band")
+        ax.set_ylim(-1.2, 0.8)
     if truth is not None:
         ax.plot([truth["S"]], [0], marker="*", color="k", markersize=14, linestyle="none",
                 label=f"oracle S (BROJA on the full joint) {truth['S']:.4f}", gid="oracle_S")
@@ -100,6 +123,11 @@ def bounds_figure(b: Any, truth: dict[str, float] | None = None) -> Figure:
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     ax_acc.plot([b.accuracy_lower, b.accuracy_upper], [0, 0], color="C4", linewidth=8, solid_capstyle="butt",
                 label=f"Bayes accuracy in [{b.accuracy_lower:.3f}, {b.accuracy_upper:.3f}]", gid="accuracy")
+    if bootstrap is not None:
+        alo, ahi = bootstrap.intervals["accuracy_lower"][0], bootstrap.intervals["accuracy_upper"][1]
+        ax_acc.plot([alo, ahi], [-0.6, -0.6], color="C4", linewidth=3, solid_capstyle="butt",
+                    label=f"{bootstrap.confidence:.0%} band [{alo:.3f}, {ahi:.3f}]", gid="accuracy_band")
+        ax_acc.set_ylim(-1.2, 0.8)
     if truth is not None:
         ax_acc.plot([truth["accuracy"]], [0], marker="*", color="k", markersize=14, linestyle="none",
                     label=f"oracle accuracy {truth['accuracy']:.3f}", gid="oracle_accuracy")
@@ -146,6 +174,17 @@ class BoundsPanel(PanelBase):
                                             tooltip="how the raw digit halves become discrete symbols")
         self.n_clusters = widgets.IntSlider(value=10, min=2, max=30, description="clusters",
                                             continuous_update=False, tooltip="symbols per modality (digits demo)")
+        #: Digits demo (raw samples) only: a bootstrap of the three data sets (pidlab.estimate's
+        #: n_bootstrap); intervals and corrected values in the table, error bars and the band on the
+        #: chart, and the advice on the conservative ends of the intervals.
+        self.intervals = widgets.Checkbox(
+            value=False, description="90% intervals from the samples", indent=False,
+            tooltip="digits demo: resample the three data sets (bootstrap) for an interval and a bias-corrected "
+            "value of every bound; the advice then rests on the conservative ends of the intervals",
+        )
+        self.n_boot = widgets.BoundedIntText(value=100, min=20, max=5_000, step=20, description="resamples",
+                                             tooltip="bootstrap replicates (more: steadier interval ends, longer)")
+        self.intervals.observe(lambda _c: self._sync_controls(), names="value")
         self.estimate_result: Any = None
         self._init_source(gate, noise, [("uploaded tables", "upload"), ("digits demo (raw samples)", "digits")])
         self._init_common()
@@ -153,12 +192,13 @@ class BoundsPanel(PanelBase):
         self.table = widgets.HTML("")
         self.chart = self._image("pidlab-chart")
         for w, cls in [(self.repair, "pidlab-repair"), (self.table, "pidlab-table"),
-                       (self.discretizer, "pidlab-discretizer"), (self.n_clusters, "pidlab-clusters")]:
+                       (self.discretizer, "pidlab-discretizer"), (self.n_clusters, "pidlab-clusters"),
+                       (self.intervals, "pidlab-intervals"), (self.n_boot, "pidlab-nboot")]:
             w.add_class(cls)
         self._assemble(
             "pidlab · semi-supervised bounds on synergy (bits)",
             [widgets.HBox([self.source, self.gate, self.noise]), widgets.HBox([self.upload, self.upload_info]),
-             widgets.HBox([self.discretizer, self.n_clusters]),
+             widgets.HBox([self.discretizer, self.n_clusters, self.intervals, self.n_boot]),
              widgets.HBox([self.repair, self.compute_button, self.progress]), self.status, self.error,
              self.table, self.chart],
             "pidlab-bounds-panel",
@@ -169,6 +209,8 @@ class BoundsPanel(PanelBase):
         super()._sync_controls()
         self._show_if(self.discretizer, self.source.value == "digits")
         self._show_if(self.n_clusters, self.source.value == "digits")
+        self._show_if(self.intervals, self.source.value == "digits")
+        self._show_if(self.n_boot, self.source.value == "digits" and bool(self.intervals.value))
         self._show_if(self.repair, self.source.value == "upload")
 
     def _forget_result(self) -> None:
@@ -180,8 +222,8 @@ class BoundsPanel(PanelBase):
             return (
                 "import pidlab\nfrom pidlab.widgets import digits_demo\n\n"
                 f"est = pidlab.estimate(*digits_demo(), discretizer={self.discretizer.value!r}, "
-                f"n_clusters={int(self.n_clusters.value)!r}, names=('left', 'right', 'digit'))\n"
-                "result = est.bounds\nprint(result.table())\n"
+                f"n_clusters={int(self.n_clusters.value)!r}, names=('left', 'right', 'digit'){self._boot_args()})\n"
+                "print(est.report())\n"
             )
         if self.source.value == "gate":
             load = f"pidlab.Marginals.from_joint(pidlab.examples.get({self.gate.value!r}))"
@@ -191,6 +233,13 @@ class BoundsPanel(PanelBase):
             load = self._upload_code("read_marginals")
         return (f"import pidlab\n\nm = {load}\nresult = pidlab.synergy_bounds(m, repair={repair!r})\n"
                 "print(result.table())\n")
+
+    def _n_bootstrap(self) -> int:
+        return int(self.n_boot.value) if self.source.value == "digits" and self.intervals.value else 0
+
+    def _boot_args(self) -> str:
+        n = self._n_bootstrap()
+        return f", n_bootstrap={n}, confidence={INTERVAL_CI}, random_state={INTERVAL_SEED}" if n else ""
 
     def _read_file(self, name: str, content: bytes) -> tuple[Marginals, str]:
         """Three tables from JSON (see :func:`marginals_from_file`)."""
@@ -221,8 +270,14 @@ class BoundsPanel(PanelBase):
                 raise InvalidDistributionError("no discretizer is registered; install pidlab with its built-in plugins.")
             what = f"digits demo ({self.discretizer.value}, {self.n_clusters.value} clusters per half)"
             self.status.value = f"Loading the digits and estimating the tables: {html.escape(what)} …"
+            n_boot = self._n_bootstrap()
+            if n_boot:
+                self.status.value = (f"Estimating the tables of the {html.escape(what)} and bounding {n_boot} bootstrap "
+                                     "replicates (each one is re-estimated and bounded) …")
             est = pidlab.estimate(*digits_demo(), discretizer=self.discretizer.value, n_clusters=self.n_clusters.value,
-                                  names=("left", "right", "digit"))
+                                  names=("left", "right", "digit"),
+                                  **({"n_bootstrap": n_boot, "confidence": INTERVAL_CI, "random_state": INTERVAL_SEED}
+                                     if n_boot else {}))
             b, truth = est.bounds, None
         else:
             m, truth, what = self._inputs()
@@ -247,6 +302,7 @@ class BoundsPanel(PanelBase):
             rows += [("oracle S (BROJA on the full joint)", truth["S"]), ("oracle Bayes accuracy", truth["accuracy"])]
         extra = ""
         notes_list = list(b.notes)
+        bs = None if est is None else est.bootstrap
         if est is not None:
             rows += [("Bayes accuracy, left half alone", est.unimodal_accuracy[0]),
                      ("Bayes accuracy, right half alone", est.unimodal_accuracy[1])]
@@ -256,23 +312,57 @@ class BoundsPanel(PanelBase):
                 for q, k in [("Collect labelled multimodal data?", "collect_multimodal"),
                              ("Fusion model built for synergy?", "synergy_model")]
             )
-            notes_list = [*est.notes, *(n for n in b.notes if n not in est.notes),
-                          "the bounds hold for the discretised variables and treat the estimated tables as exact."]
-        body = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:.6f}</td></tr>" for k, v in rows)
+            notes_list = [*est.notes, *(n for n in b.notes if n not in est.notes)]
+            if bs is None:
+                notes_list.append("the bounds hold for the discretised variables and treat the estimated tables as "
+                                  "exact (tick '90% intervals from the samples' for the sampling error).")
+            else:
+                extra += (f"<p>The advice rests on {html.escape(g['basis'])}. {bs.confidence:.0%} band for S: "
+                          f"[{bs.S_band[0]:.4f}, {bs.S_band[1]:.4f}] bits"
+                          + (f" (test of S = 0: p = {bs.S_lower_p_value:.3g})" if bs.S_lower_p_value is not None else "")
+                          + ".</p>")
+                notes_list += [*bs.assumptions, *bs.notes]
+        body = "".join(self._row_html(k, v, bs) for k, v in rows)
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in notes_list)
+        head = "<th>value</th>" + (f"<th>{bs.confidence:.0%} interval</th><th>corrected</th><th>flag</th>"
+                                   if bs is not None else "")
         self.table.value = (
-            f"<table><thead><tr><th>quantity (target {html.escape(b.names[2])})</th><th>value</th></tr></thead>"
+            f"<table><thead><tr><th>quantity (target {html.escape(b.names[2])})</th>{head}</tr></thead>"
             f"<tbody>{body}</tbody></table>{extra}" + (f"<ul class='pidlab-notes'>{notes}</ul>" if notes else "")
         )
-        self._show(self.chart, bounds_figure(b, truth))
-        self._publish([{"data": what, "quantity": k, "value": float(v),
-                        "unit": "probability" if "accuracy" in k else "bits"} for k, v in rows],
-                      self._code_for(repair))
+        self._show(self.chart, bounds_figure(b, truth, bs))
+        self._publish([self._record(what, k, v, bs) for k, v in rows], self._code_for(repair))
         self.progress.value = 2
         self.status.value = (
             f"Bounded synergy on <b>{html.escape(what)}</b>: S in [{b.S_lower:.6f}, {b.S_upper:.6f}] bits"
+            + (f"; {bs.confidence:.0%} band [{bs.S_band[0]:.6f}, {bs.S_band[1]:.6f}] from {bs.n_used} replicates"
+               if bs is not None else "")
             + (f"; oracle S = {truth['S']:.6f}" if truth is not None else "")
             + ("; tables were repaired" if b.repair is not None else "")
             + "."
         )
         return b
+
+    @staticmethod
+    def _record(what: str, label: str, value: float, bs: Any) -> dict[str, Any]:
+        rec: dict[str, Any] = {"data": what, "quantity": label, "value": float(value),
+                               "unit": "probability" if "accuracy" in label else "bits"}
+        key = ROW_KEYS.get(label)
+        if bs is not None:
+            iv = bs.intervals.get(key) if key else None
+            rec.update(ci_low=None if iv is None else float(iv[0]), ci_high=None if iv is None else float(iv[1]),
+                       corrected=float(bs.corrected[key]) if key in bs.corrected else None,
+                       flag=bs.flags.get(key, "") if key else "")
+        return rec
+
+    @staticmethod
+    def _row_html(label: str, value: float, bs: Any) -> str:
+        cells = f"<td>{html.escape(label)}</td><td>{value:.6f}</td>"
+        if bs is not None:
+            key = ROW_KEYS.get(label)
+            iv = bs.intervals.get(key) if key else None
+            cor = bs.corrected.get(key) if key else None
+            flag = bs.flags.get(key, "") if key else ""
+            cells += (f"<td>{'' if iv is None else f'[{iv[0]:.4f}, {iv[1]:.4f}]'}</td>"
+                      f"<td>{'' if cor is None else f'{cor:.4f}'}</td><td>{html.escape(flag)}</td>")
+        return f"<tr>{cells}</tr>"
