@@ -143,7 +143,9 @@ def test_memory_is_a_few_times_the_input_table():
     NativeSolver().solve(_problem(pidlab.examples.get("and").p))  # imports and caches outside the count
     peak, res = _peak(pr)  # auto: the matrix-free path at this size
     assert res.info["linear_solver"] == "cg" and res.status == Status.OPTIMAL
-    assert peak <= 8 * p.nbytes, peak / p.nbytes
+    # issue 14's bound (10x the input); the stored S Z of the deflation (two tables) buys one
+    # Schur application per CG iteration instead of two (measured 9.1x here, 8.8x at n = 64)
+    assert peak <= 10 * p.nbytes, peak / p.nbytes
     # the measurement can fail: the direct path's Schur complement alone is 40x this table
     peak_direct, res_d = _peak(pr, linear_solver="direct")
     assert res_d.status == Status.OPTIMAL

@@ -36,8 +36,9 @@ is small (``DIRECT_MAX_ENTRIES``, 2 MiB). Larger problems never form it
 (:class:`_MatrixFreeFactor`): pairs with large weight get an auxiliary multiplier that keeps
 every quantity bounded, the Schur operator is applied in O(n³) and the system is solved by
 deflated preconditioned conjugate gradients (block-diagonal preconditioner built in O(n⁴),
-coarse space of |Y| + |X2| indicator vectors); the solver's peak memory is then about six
-times the input table at n = 64 (see ``benchmarks/``). That path needs |X2| <= |Y| to be
+coarse space of |Y| + |X2| indicator vectors, whose image ``S Z`` is formed by batched matrix
+products and kept); the solver's peak memory is then about nine times the input table at
+n = 64 (see ``benchmarks/``). That path needs |X2| <= |Y| to be
 reliable (the sources are oriented so that |X2| <= |X1|), so ``linear_solver="auto"`` uses it
 only then, and falls back to the direct path if a CG solve stalls. Small problems (and the
 batch path, :func:`pidlab.decompose_many`) assemble the whole system and use batched dense

@@ -296,7 +296,8 @@ class _MatrixFreeFactor:
     the caller updates the pair weights without the 1/s amplification of rounding errors.
 
     Persistent memory: ``D⁻¹``, ``F⁻¹`` and the block-diagonal preconditioner, three arrays of
-    about the table's size; everything else is built in chunks of x1 rows or x2 columns.
+    about the table's size, and ``S Z`` (|Y| + |X2| columns of |X2||Y|: two tables on a cube);
+    everything else is built in chunks of x1 rows or x2 columns.
     The elimination assumes an x1 carries at most about |Y| large pairs; beyond that ``F`` is
     nearly singular and CG stalls (``failed`` is set and the caller may switch paths).
     """
@@ -342,11 +343,16 @@ class _MatrixFreeFactor:
         # coarse space: Z = [indicator of y over all free x2 | indicator of x2 over all y]
         keep = np.concatenate([self.vbf.any(axis=0), self.vbf.any(axis=1)])
         self._zkeep = keep
-        E = np.empty((int(keep.sum()),) * 2)
-        for j in range(E.shape[0]):
-            e = np.zeros(E.shape[0])
-            e[j] = 1.0
-            E[j] = self._zt(self._local(None, self._z(e))[0])  # Zᵀ S Z, one column at a time
+        k = int(keep.sum())
+        # S Z is kept (k x |X2||Y|: two tables' worth on a cube): with it each CG iteration applies
+        # S once instead of twice (Zᵀ S z = (S Z)ᵀ z, S symmetric)
+        self.SZ = SZ = np.empty((k, n2, ny))
+        per = max(1, ny // 4)  # columns per block: its (|X1|, |X2|, per) temporaries are a quarter table each
+        for sl in _chunks(k, max(1, -(-k // per))):  # a block of columns at a time
+            cols = np.zeros((sl.stop - sl.start, k))
+            cols[np.arange(cols.shape[0]), np.arange(sl.start, sl.stop)] = 1.0
+            SZ[sl] = self._apply_many(np.stack([self._z(e) for e in cols]))
+        E = self._zt(SZ)  # Zᵀ S Z
         E = 0.5 * (E + E.T)
         self.Einv = np.linalg.pinv(E, hermitian=True) if E.size else E
 
@@ -399,6 +405,41 @@ class _MatrixFreeFactor:
             np.einsum("iau,iuv,iav->auv", q[:, sa], Gam, q[:, sa], out=X)
             out[sa] += X
 
+    def _apply_many(self, V: Arr) -> Arr:
+        """The Schur operator on a block of directions ``V`` (k, n2, ny) at once: what
+        ``self._local(None, v)[0]`` gives for each ``v``, with every sum written as a batched
+        matrix product (BLAS-3) instead of k passes over the table. Used for the coarse matrix
+        ``Zᵀ S Z`` (|Y| + |X2| columns per Newton step: one at a time they were about two thirds
+        of the matrix-free path's time on cubes). Temporaries: a few arrays of ``|X1||X2| k``."""
+        c, w, ks, big = self.c, self.w, self.ks, self.big
+        n1, n2, ny = self.shape
+        V = V * self.vbf  # (k, n2, ny)
+        k = V.shape[0]
+        cv = np.matmul(c.transpose(1, 0, 2), V.transpose(1, 2, 0)).transpose(1, 0, 2)  # (n1, n2, k)
+        h = np.empty((n1, ny, k))
+        for u in range(ny):  # Σ_x2 q V per target symbol (q = w c one |X1|x|X2| slice at a time)
+            np.matmul(c[:, :, u] * w, V[:, :, u].T, out=h[:, u, :])
+        h += np.matmul(c.transpose(0, 2, 1), ks[:, :, None] * cv)
+        Dr = -np.matmul(self.Dinv, h)  # (n1, ny, k)
+        del h
+        g = np.where(big[:, :, None], cv, 0.0) + np.matmul(c, Dr)  # (n1, n2, k)
+        t = np.matmul(self.Finv, g)
+        del g
+        lam = Dr - np.matmul(self.Dinv, np.matmul(c.transpose(0, 2, 1), t))  # (n1, ny, k)
+        lam *= self.va[:, :, None]
+        T = np.matmul(c, lam)
+        T += cv
+        T *= ks[:, :, None]
+        T += t  # (n1, n2, k)
+        del t, cv
+        out = np.empty((k, n2, ny))
+        for u in range(ny):  # Σ_x1 q λ per target symbol
+            out[:, :, u] = np.matmul((c[:, :, u] * w).T, lam[:, u, :]).T
+        out += np.matmul(c.transpose(1, 2, 0), T.transpose(1, 0, 2)).transpose(2, 0, 1)
+        out += V * self.qb
+        out *= self.vbf
+        return out
+
     # -- the per-x1 elimination ------------------------------------------------------------
     def _local(self, rl: Arr | None, v: Arr) -> tuple[Arr, Arr, Arr]:
         """Eliminate (dλ, t) per x1 given the μ-direction ``v`` (n2, ny) and the λ right-hand
@@ -406,8 +447,11 @@ class _MatrixFreeFactor:
         ``T = κ c·z`` per pair."""
         c, w, ks, big = self.c, self.w, self.ks, self.big
         v = v * self.vbf
-        cv = np.einsum("iau,au->ia", c, v)
-        h = np.einsum("ia,iau,au->iu", w, c, v) + np.matmul(c.transpose(0, 2, 1), (ks * cv)[:, :, None])[:, :, 0]
+        cvt = c * v  # (n1, n2, ny): one pass gives both sums below
+        cv = cvt.sum(axis=2)
+        h = np.matmul(w[:, None, :], cvt)[:, 0, :]  # Σ_x2 w c v
+        del cvt
+        h += np.matmul(c.transpose(0, 2, 1), (ks * cv)[:, :, None])[:, :, 0]
         rhs = -h if rl is None else rl - h
         Dr = np.matmul(self.Dinv, rhs[:, :, None])  # (n1, ny, 1)
         g = np.where(big, cv, 0.0) + np.matmul(c, Dr)[:, :, 0]
@@ -416,7 +460,8 @@ class _MatrixFreeFactor:
         lam *= self.va
         cz = np.matmul(c, lam[:, :, None])[:, :, 0] + cv
         T = ks * cz + t
-        out = np.einsum("ia,iau,iu->au", w, c, lam) + v * self.qb
+        out = np.matmul(w.T[:, None, :], (c * lam[:, None, :]).transpose(1, 0, 2))[:, 0, :]  # Σ_x1 w c λ
+        out += v * self.qb
         out += np.matmul(c.transpose(1, 2, 0), T.T[:, :, None])[:, :, 0]
         out *= self.vbf
         return out, lam, T
@@ -424,8 +469,8 @@ class _MatrixFreeFactor:
     def _cg(self, b: Arr) -> Arr:
         """Deflated preconditioned conjugate gradients (Saad, Yeung, Erhel & Guyomarc'h 2000) on
         the Schur system ``S x = b``: the start solves the coarse problem and every search
-        direction is kept S-orthogonal to the coarse space. ``S Z`` is not stored (it would be
-        two tables' worth of memory): each iteration applies S twice instead of once."""
+        direction is kept S-orthogonal to the coarse space. ``S Z`` (formed with ``E``, two
+        tables' worth of memory on a cube) is kept, so each iteration applies S once."""
         nb = float(np.linalg.norm(b))
         if nb == 0.0:
             self.iterations.append(0)
@@ -439,14 +484,24 @@ class _MatrixFreeFactor:
         def prec(r: Arr) -> Arr:
             return np.matmul(self.blkinv, r[:, :, None])[:, :, 0]
 
-        def direction(z: Arr) -> tuple[Arr, Arr]:
-            """``p = z - Z E⁻¹ Zᵀ S z`` (S-orthogonal to Z) and ``S p``."""
-            if coarse:
-                z = z - self._z(Einv @ self._zt(S(z)))
-            return z, S(z)
+        SZ = self.SZ.reshape(self.SZ.shape[0], -1)  # (k, |X2||Y|): products with it are BLAS-2
 
-        x = self._z(Einv @ self._zt(b)) if coarse else np.zeros_like(b)
-        r = b - S(x)
+        def direction(z: Arr) -> tuple[Arr, Arr]:
+            """``p = z - Z E⁻¹ Zᵀ S z`` (S-orthogonal to Z) and ``S p = S z - (S Z) E⁻¹ Zᵀ S z``."""
+            Sz = S(z)
+            if coarse:
+                a = Einv @ (SZ @ z.ravel())  # Zᵀ S z = (S Z)ᵀ z
+                z = z - self._z(a)
+                Sz = Sz - (a @ SZ).reshape(Sz.shape)
+            return z, Sz
+
+        if coarse:
+            a0 = Einv @ self._zt(b)
+            x = self._z(a0)
+            r = b - (a0 @ SZ).reshape(b.shape)
+        else:
+            x = np.zeros_like(b)
+            r = b.copy()
         tol = CG_RTOL * nb
         best, best_res = x.copy(), float(np.linalg.norm(r))
         if best_res <= tol:  # the coarse space alone solved it
