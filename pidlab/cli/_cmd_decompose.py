@@ -57,7 +57,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--normalize", action="store_true",
                    help="tables (.json/.npy): divide the table by its total instead of rejecting it (default: off)")
     p.add_argument("--ci", type=float, metavar="LEVEL",
-                   help="samples (.csv): also bootstrap intervals (BCa) at this confidence level in (0, 1), a "
+                   help="samples (.csv): also bootstrap intervals (hull of BCa and percentile) at this confidence level in (0, 1), a "
                    "bias-corrected estimate and a significance test of each atom (pidlab.decompose_samples) "
                    "(default: off, the plug-in table only)")
     p.add_argument("--permutations", type=int, metavar="N",
