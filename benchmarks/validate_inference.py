@@ -360,6 +360,73 @@ def bounds_rst(res: dict[str, Any]) -> str:
     return "\n".join([rule, fmt(head), rule, *(fmt(x) for x in lines), rule])
 
 
+def _rst(head: tuple[str, ...], lines: list[tuple[str, ...]]) -> str:
+    w = [max(len(x[i]) for x in [head, *lines]) for i in range(len(head))]
+    rule = "  ".join("=" * k for k in w)
+    fmt = lambda t: "  ".join(c.ljust(k) for c, k in zip(t, w)).rstrip()  # noqa: E731
+    return "\n".join([rule, fmt(head), rule, *(fmt(x) for x in lines), rule])
+
+
+def summary_rst(res: dict[str, Any]) -> str:
+    """One line per N: coverage of the interior atoms (truth > 0.02 bits), all and unflagged;
+    false positives at a true 0, all and unflagged tests; mean absolute bias of the rows with a
+    measured bias, plug-in and corrected."""
+    head = ("N", "coverage, atoms > 0.02 bits", "unflagged: coverage (share)", "false positives at 5%",
+            "unflagged tests: FP (n)", "mean abs. bias, plug-in → corrected")
+    lines = []
+    for n in sorted({r["N"] for r in res["rows"]}):
+        rows = [r for r in res["rows"] if r["N"] == n]
+        inter = [r for r in rows if r["truth"] > 0.02]
+        cov = [r["coverage"] for r in inter]
+        runs = sum(r["runs"] for r in inter)
+        rel = sum(r["reliable_share"] * r["runs"] for r in inter)
+        rel_cov = sum((r["coverage_reliable"] or 0.0) * r["reliable_share"] * r["runs"] for r in inter)
+        zero = [r for r in rows if r["fpr_5pct"] is not None]
+        fpr = [r["fpr_5pct"] for r in zero]
+        zk = [r for r in zero if r.get("fpr_5pct_reliable") is not None]  # runs before it was recorded: none
+        zn = sum(r["reliable_share"] * r["runs"] for r in zk)
+        zfp = sum(r["fpr_5pct_reliable"] * r["reliable_share"] * r["runs"] for r in zk)
+        biased = [r for r in rows if abs(r["bias_plugin"]) > max(3 * r["bias_se"], 1e-4)]
+        halved = sum(abs(r["bias_corrected"]) <= 0.5 * abs(r["bias_plugin"]) for r in biased)
+        lines.append((
+            f"{n:,}",
+            f"mean {np.mean(cov):.1%}; {sum(0.85 <= c <= 0.95 for c in cov)} of {len(cov)} rows in 85-95%" if cov else "—",
+            f"{rel_cov / rel:.1%} ({rel / max(runs, 1):.0%})" if rel else "—",
+            f"mean {np.mean(fpr):.1%} ({sum(f <= 0.06 for f in fpr)} of {len(fpr)} rows ≤ 6%), max {max(fpr):.1%}"
+            if fpr else "—",
+            f"{zfp / zn:.1%} ({zn:,.0f})" if zn else "—",
+            (f"{np.mean([abs(r['bias_plugin']) for r in biased]):.4f} → "
+             f"{np.mean([abs(r['bias_corrected']) for r in biased]):.4f} (halved in {halved} of {len(biased)})")
+            if biased else "—",
+        ))
+    return _rst(head, lines)
+
+
+def misses_rst(res: dict[str, Any]) -> str:
+    """The rows in an unflagged regime (at least half the data sets unflagged) that miss a target at
+    N >= 1000: coverage of the unflagged intervals outside 85-95% (interior atoms), an unflagged
+    false-positive rate above 6% (at least 50 unflagged tests), a corrected bias above half the
+    plug-in's (measured bias)."""
+    head = ("distribution", "measure", "N", "atom", "truth", "unflagged", "cov. unflagged", "FP unflagged",
+            "bias plug-in", "bias corrected")
+    lines = []
+    for r in res["rows"]:
+        if r["N"] < 1000 or r["reliable_share"] < 0.5:
+            continue
+        n_rel = r["reliable_share"] * r["runs"]
+        cov_miss = r["truth"] > 0.02 and r["coverage_reliable"] is not None and not 0.85 <= r["coverage_reliable"] <= 0.95
+        fp_miss = r.get("fpr_5pct_reliable") is not None and n_rel >= 50 and r["fpr_5pct_reliable"] > 0.06
+        biased = abs(r["bias_plugin"]) > max(3 * r["bias_se"], 1e-4)
+        bias_miss = biased and abs(r["bias_corrected"]) > 0.5 * abs(r["bias_plugin"])
+        if cov_miss or fp_miss or bias_miss:
+            lines.append((r["distribution"], r["measure"], str(r["N"]), r["atom"], f"{r['truth']:.4f}",
+                          f"{r['reliable_share']:.0%}",
+                          "—" if r["coverage_reliable"] is None else f"{r['coverage_reliable']:.1%}",
+                          "—" if r.get("fpr_5pct_reliable") is None else f"{r['fpr_5pct_reliable']:.1%}",
+                          f"{r['bias_plugin']:+.4f}", f"{r['bias_corrected']:+.4f}"))
+    return _rst(head, lines) if lines else "(none)"
+
+
 def rst_table(res: dict[str, Any]) -> str:
     head = ("distribution", "measure", "N", "atom", "truth", "coverage", "reliable", "cov. if reliable",
             "bias plug-in", "bias corrected", "FPR 5%")
@@ -388,9 +455,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only-large", action="store_true", help="only the 10x10x10 digits-like tables (about 12 s per "
                     "data set for BROJA: run them at fewer --reps)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the simulation")
+    ap.add_argument("--report-from", default=None, metavar="JSON", help="print the summary tables of a saved "
+                    "run (--json) instead of running")
     ap.add_argument("--bounds", action="store_true", help="instead: coverage of the semi-supervised bounds' "
                     "bootstrap intervals (pidlab.estimate); --reps data sets per distribution, --sizes N")
     args = ap.parse_args(argv)
+    if args.report_from:
+        with open(args.report_from) as f:
+            saved = json.load(f)
+        print(summary_rst(saved))
+        print()
+        print(misses_rst(saved))
+        print(json.dumps(regime_summary(saved["rows"]), indent=1))
+        return 0
     if args.bounds:
         n = int(args.sizes.split(",")[0]) if args.sizes else 1000
         res = run_bounds(n=n, reps=args.reps or 40)
@@ -408,6 +485,7 @@ def main(argv: list[str] | None = None) -> int:
         res = run(args.full, sizes=sizes, reps=args.reps, large=not args.no_large, only_large=args.only_large,
                   seed=args.seed)
     print(rst_table(res))
+    print(summary_rst(res))
     print(json.dumps(res["summary"], indent=1))
     print(f"{res['seconds']:.0f} s, settings {res['settings']}")
     if args.json:
