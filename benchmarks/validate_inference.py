@@ -251,10 +251,13 @@ def regime_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     halved = [r for r in biased if abs(r["bias_corrected"]) <= 0.5 * abs(r["bias_plugin"])]
     # not halved, but the corrected bias is within 2 Monte Carlo SEs of half the plug-in's
     halved_mc = [r for r in biased if abs(r["bias_corrected"]) <= 0.5 * abs(r["bias_plugin"]) + 2 * r["bias_se"]]
-    zero = [r for r in rows if r.get("fpr_5pct_reliable") is not None]
-    n_zero = sum(int(round(r["reliable_share"] * r["runs"])) for r in zero)
-    fp = sum(r["fpr_5pct_reliable"] * round(r["reliable_share"] * r["runs"]) for r in zero)
-    big = [r for r in zero if r["reliable_share"] * r["runs"] >= 50]
+    # A false positive "without a flag": the test rejects a true 0 and the result does not flag the
+    # atom, as a share of all data sets. (The false-positive rate among unflagged results alone is
+    # no measure: an atom whose test does not reject gets the flag "lower end set to 0", so the
+    # unflagged results at a true 0 are mostly the rejections.)
+    zero = [r for r in rows if r.get("fpr_5pct_reliable") is not None or
+            (r["fpr_5pct"] is not None and not r["reliable_share"])]
+    unwarned = [(r.get("fpr_5pct_reliable") or 0.0) * r["reliable_share"] for r in zero]
     return {
         "unflagged_regime_interior_rows": len(interior),
         "unflagged_regime_coverage_in_85_95": len(interior) - len(cov_miss),
@@ -265,11 +268,10 @@ def regime_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "unflagged_regime_biased_rows": len(biased),
         "unflagged_regime_bias_halved": len(halved),
         "unflagged_regime_bias_halved_within_mc_error": len(halved_mc),
-        "unflagged_tests_at_zero": n_zero,
-        "unflagged_fpr_pooled": (fp / n_zero) if n_zero else None,
-        "unflagged_fpr_max_rows_with_50": max((r["fpr_5pct_reliable"] for r in big), default=None),
-        "unflagged_fpr_rows_with_50_at_most_6pct": sum(r["fpr_5pct_reliable"] <= 0.06 for r in big),
-        "unflagged_fpr_rows_with_50": len(big),
+        "zero_rows_with_flag_record": len(zero),
+        "unwarned_fpr_mean": float(np.mean(unwarned)) if unwarned else None,
+        "unwarned_fpr_max": max(unwarned, default=None),
+        "unwarned_fpr_rows_at_most_6pct": sum(u <= 0.06 for u in unwarned),
     }
 
 
@@ -372,7 +374,7 @@ def summary_rst(res: dict[str, Any]) -> str:
     false positives at a true 0, all and unflagged tests; mean absolute bias of the rows with a
     measured bias, plug-in and corrected."""
     head = ("N", "coverage, atoms > 0.02 bits", "unflagged: coverage (share)", "false positives at 5%",
-            "unflagged tests: FP (n)", "mean abs. bias, plug-in → corrected")
+            "FP without a flag", "mean abs. bias, plug-in → corrected")
     lines = []
     for n in sorted({r["N"] for r in res["rows"]}):
         rows = [r for r in res["rows"] if r["N"] == n]
@@ -383,9 +385,8 @@ def summary_rst(res: dict[str, Any]) -> str:
         rel_cov = sum((r["coverage_reliable"] or 0.0) * r["reliable_share"] * r["runs"] for r in inter)
         zero = [r for r in rows if r["fpr_5pct"] is not None]
         fpr = [r["fpr_5pct"] for r in zero]
-        zk = [r for r in zero if r.get("fpr_5pct_reliable") is not None]  # runs before it was recorded: none
-        zn = sum(r["reliable_share"] * r["runs"] for r in zk)
-        zfp = sum(r["fpr_5pct_reliable"] * r["reliable_share"] * r["runs"] for r in zk)
+        zk = [r for r in zero if r.get("fpr_5pct_reliable") is not None or not r["reliable_share"]]
+        unw = [(r.get("fpr_5pct_reliable") or 0.0) * r["reliable_share"] for r in zk]  # rejected and unflagged
         biased = [r for r in rows if abs(r["bias_plugin"]) > max(3 * r["bias_se"], 1e-4)]
         halved = sum(abs(r["bias_corrected"]) <= 0.5 * abs(r["bias_plugin"]) for r in biased)
         lines.append((
@@ -394,7 +395,7 @@ def summary_rst(res: dict[str, Any]) -> str:
             f"{rel_cov / rel:.1%} ({rel / max(runs, 1):.0%})" if rel else "—",
             f"mean {np.mean(fpr):.1%} ({sum(f <= 0.06 for f in fpr)} of {len(fpr)} rows ≤ 6%), max {max(fpr):.1%}"
             if fpr else "—",
-            f"{zfp / zn:.1%} ({zn:,.0f})" if zn else "—",
+            f"mean {np.mean(unw):.1%}, max {max(unw):.1%}" if unw else "—",
             (f"{np.mean([abs(r['bias_plugin']) for r in biased]):.4f} → "
              f"{np.mean([abs(r['bias_corrected']) for r in biased]):.4f} (halved in {halved} of {len(biased)})")
             if biased else "—",
@@ -403,26 +404,27 @@ def summary_rst(res: dict[str, Any]) -> str:
 
 
 def misses_rst(res: dict[str, Any]) -> str:
-    """The rows in an unflagged regime (at least half the data sets unflagged) that miss a target at
-    N >= 1000: coverage of the unflagged intervals outside 85-95% (interior atoms), an unflagged
-    false-positive rate above 6% (at least 50 unflagged tests), a corrected bias above half the
-    plug-in's (measured bias)."""
-    head = ("distribution", "measure", "N", "atom", "truth", "unflagged", "cov. unflagged", "FP unflagged",
+    """The rows that miss a target at N >= 1000: in an unflagged regime (at least half the data sets
+    unflagged) coverage of the unflagged intervals outside 85-95% (interior atoms), false positives
+    without a flag above 6% of the data sets, a corrected bias above half the plug-in's (measured
+    bias)."""
+    head = ("distribution", "measure", "N", "atom", "truth", "unflagged", "cov. unflagged", "FP w/o flag",
             "bias plug-in", "bias corrected")
     lines = []
     for r in res["rows"]:
-        if r["N"] < 1000 or r["reliable_share"] < 0.5:
+        if r["N"] < 1000:
             continue
-        n_rel = r["reliable_share"] * r["runs"]
-        cov_miss = r["truth"] > 0.02 and r["coverage_reliable"] is not None and not 0.85 <= r["coverage_reliable"] <= 0.95
-        fp_miss = r.get("fpr_5pct_reliable") is not None and n_rel >= 50 and r["fpr_5pct_reliable"] > 0.06
+        regime = r["reliable_share"] >= 0.5
+        cov_miss = regime and r["truth"] > 0.02 and r["coverage_reliable"] is not None and not (
+            0.85 <= r["coverage_reliable"] <= 0.95)
+        fp_miss = r.get("fpr_5pct_reliable") is not None and r["fpr_5pct_reliable"] * r["reliable_share"] > 0.06
         biased = abs(r["bias_plugin"]) > max(3 * r["bias_se"], 1e-4)
-        bias_miss = biased and abs(r["bias_corrected"]) > 0.5 * abs(r["bias_plugin"])
+        bias_miss = regime and biased and abs(r["bias_corrected"]) > 0.5 * abs(r["bias_plugin"])
         if cov_miss or fp_miss or bias_miss:
             lines.append((r["distribution"], r["measure"], str(r["N"]), r["atom"], f"{r['truth']:.4f}",
                           f"{r['reliable_share']:.0%}",
                           "—" if r["coverage_reliable"] is None else f"{r['coverage_reliable']:.1%}",
-                          "—" if r.get("fpr_5pct_reliable") is None else f"{r['fpr_5pct_reliable']:.1%}",
+                          "—" if r.get("fpr_5pct_reliable") is None else f"{r['fpr_5pct_reliable'] * r['reliable_share']:.1%}",
                           f"{r['bias_plugin']:+.4f}", f"{r['bias_corrected']:+.4f}"))
     return _rst(head, lines) if lines else "(none)"
 

@@ -582,7 +582,8 @@ def _decompose_table(
     if n < MIN_SAMPLES_PER_CELL * cells:
         common_flags.append(
             f"small sample: {n} samples for {cells} cells (fewer than {MIN_SAMPLES_PER_CELL} per cell); "
-            "coverage not validated there"
+            "the plug-in bias is not removed there (measured on 10x10x10 tables at 1-5 samples per cell: synergy "
+            "biased up by 0.04-0.13 bits, its 90% interval covering 0-10%; docs/inference.rst)"
         )
     check_memory(8.0 * 3 * max(n_boot, permutations, 1) * cells, f"decompose_samples with {cells} cells",
                  hint="Use fewer bootstrap replicates or surrogates, or merge rare symbols")
