@@ -460,7 +460,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--report-from", default=None, metavar="JSON", help="print the summary tables of a saved "
                     "run (--json) instead of running")
     ap.add_argument("--bounds", action="store_true", help="instead: coverage of the semi-supervised bounds' "
-                    "bootstrap intervals (pidlab.estimate); --reps data sets per distribution, --sizes N")
+                    "bootstrap intervals (pidlab.estimate); --reps data sets per distribution, --sizes the N "
+                    "of each data set (comma-separated)")
     args = ap.parse_args(argv)
     if args.report_from:
         with open(args.report_from) as f:
@@ -471,8 +472,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(regime_summary(saved["rows"]), indent=1))
         return 0
     if args.bounds:
-        n = int(args.sizes.split(",")[0]) if args.sizes else 1000
-        res = run_bounds(n=n, reps=args.reps or 40)
+        ns = [int(v) for v in args.sizes.split(",")] if args.sizes else [1000]
+        parts = [run_bounds(n=n, reps=args.reps or 40, seed=args.seed + k) for k, n in enumerate(ns)]
+        res = {"settings": {**parts[0]["settings"], "n": ns}, "rows": [r for p in parts for r in p["rows"]],
+               "seconds": sum(p["seconds"] for p in parts)}
         print(bounds_rst(res))
         print(f"{res['seconds']:.0f} s, settings {res['settings']}")
         if args.json:
