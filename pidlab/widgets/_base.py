@@ -38,6 +38,12 @@ class PanelInputError(PidlabError, ValueError):
     """The panel's controls do not describe something computable, or there is no result to export."""
 
 
+#: Level and seed of the bootstrap intervals the panels draw from samples (fixed, so that a
+#: result can be reproduced from "show code").
+INTERVAL_CI = 0.9
+INTERVAL_SEED = 0
+
+
 class PanelBase(widgets.VBox):
     """Base of the pidlab panels (an ``ipywidgets.VBox``).
 
@@ -117,6 +123,19 @@ class PanelBase(widgets.VBox):
             return examples.get(self.gate.value), self.gate.value
         noise = float(self.noise.value)
         return examples.noisy(self.gate.value, noise), f"{self.gate.value} with target noise {noise:.2f}"
+
+    # ------------------------------------------------------------------ intervals from samples
+    def _init_intervals(self, tooltip: str, *, value: int, low: int, high: int, step: int, boot_tooltip: str) -> None:
+        """The "intervals from the samples" box (``self.intervals``, level ``INTERVAL_CI``) and its
+        number of resamples (``self.n_boot``, shown only while the box is ticked: the subclass's
+        ``_sync_controls`` decides where either shows)."""
+        self.intervals = widgets.Checkbox(value=False, description=f"{INTERVAL_CI:.0%} intervals from the samples",
+                                          indent=False, tooltip=tooltip)
+        self.n_boot = widgets.BoundedIntText(value=value, min=low, max=high, step=step, description="resamples",
+                                             tooltip=boot_tooltip)
+        self.intervals.add_class("pidlab-intervals")
+        self.n_boot.add_class("pidlab-nboot")
+        self.intervals.observe(lambda _c: self._sync_controls(), names="value")
 
     # ------------------------------------------------------------------ uploads
     def _init_upload(self, accept: str, description: str) -> None:

@@ -10,7 +10,7 @@ import ipywidgets as widgets
 
 from pidlab import discretizers
 from pidlab.exceptions import InvalidDistributionError
-from pidlab.widgets._base import PanelBase
+from pidlab.widgets._base import INTERVAL_CI, INTERVAL_SEED, PanelBase
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -20,9 +20,6 @@ if TYPE_CHECKING:
 __all__ = ["BoundsPanel", "bounds_figure", "digits_demo", "marginals_from_file", "oracle"]
 
 REPAIRS = [("none (inconsistent tables are an error)", "none"), ("total variation", "tv"), ("KL (I-projection)", "kl")]
-#: Level and seed of the panel's bootstrap (the code shown reproduces them).
-INTERVAL_CI = 0.9
-INTERVAL_SEED = 0
 #: The bootstrap's name of the quantity on each row of the panel's table.
 ROW_KEYS = {
     "R (exact)": "R", "U1 (exact)": "U1", "U2 (exact)": "U2",
@@ -177,14 +174,12 @@ class BoundsPanel(PanelBase):
         #: Digits demo (raw samples) only: a bootstrap of the three data sets (pidlab.estimate's
         #: n_bootstrap); intervals and corrected values in the table, error bars and the band on the
         #: chart, and the advice on the conservative ends of the intervals.
-        self.intervals = widgets.Checkbox(
-            value=False, description="90% intervals from the samples", indent=False,
-            tooltip="digits demo: resample the three data sets (bootstrap) for an interval and a bias-corrected "
-            "value of every bound; the advice then rests on the conservative ends of the intervals",
+        self._init_intervals(
+            "digits demo: resample the three data sets (bootstrap) for an interval and a bias-corrected value of every "
+            "bound; the advice then rests on the conservative ends of the intervals",
+            value=100, low=20, high=5_000, step=20,
+            boot_tooltip="bootstrap replicates (more: steadier interval ends, longer)",
         )
-        self.n_boot = widgets.BoundedIntText(value=100, min=20, max=5_000, step=20, description="resamples",
-                                             tooltip="bootstrap replicates (more: steadier interval ends, longer)")
-        self.intervals.observe(lambda _c: self._sync_controls(), names="value")
         self.estimate_result: Any = None
         self._init_source(gate, noise, [("uploaded tables", "upload"), ("digits demo (raw samples)", "digits")])
         self._init_common()
@@ -192,8 +187,7 @@ class BoundsPanel(PanelBase):
         self.table = widgets.HTML("")
         self.chart = self._image("pidlab-chart")
         for w, cls in [(self.repair, "pidlab-repair"), (self.table, "pidlab-table"),
-                       (self.discretizer, "pidlab-discretizer"), (self.n_clusters, "pidlab-clusters"),
-                       (self.intervals, "pidlab-intervals"), (self.n_boot, "pidlab-nboot")]:
+                       (self.discretizer, "pidlab-discretizer"), (self.n_clusters, "pidlab-clusters")]:
             w.add_class(cls)
         self._assemble(
             "pidlab · semi-supervised bounds on synergy (bits)",

@@ -14,7 +14,7 @@ from pidlab._plugins import lookup
 from pidlab._render import fmt_bits
 from pidlab._results import ATOMS
 from pidlab.exceptions import SolverError
-from pidlab.widgets._base import PanelBase, PanelInputError
+from pidlab.widgets._base import INTERVAL_CI, INTERVAL_SEED, PanelBase, PanelInputError
 from pidlab.widgets._charts import comparison_figure
 from pidlab.widgets._common import distribution_from_file, error_html, measure_checkbox, swatch_html
 
@@ -24,11 +24,9 @@ __all__ = ["ComparePanel", "AUTO", "AUTO_SOLVER", "PanelInputError", "comparison
 #: treats the value None as "nothing selected", so the entry has a string value.
 AUTO_SOLVER = "auto (preferred available)"
 AUTO = "auto"
-#: The intervals the panel draws from uploaded samples: level, surrogates per test and the seed
-#: (fixed, so that a result can be reproduced from "show code").
-INTERVAL_CI = 0.9
+#: Surrogates per test of the intervals the panel draws from uploaded samples (their level and
+#: seed: ``INTERVAL_CI``, ``INTERVAL_SEED`` of the panel base).
 INTERVAL_PERMUTATIONS = 99
-INTERVAL_SEED = 0
 #: The columns of an uploaded CSV of samples (as pidlab.widgets.distribution_from_file reads them).
 SAMPLE_COLUMNS = ("x1", "x2", "y")
 
@@ -170,14 +168,12 @@ class ComparePanel(PanelBase):
         self.solver.observe(lambda _c: self._solver_tooltip(), names="value")
         #: Uploaded samples (.csv) only: bootstrap intervals, corrected values and tests of every atom
         #: (pidlab.decompose_samples), drawn as error bars; hidden for any other data.
-        self.intervals = widgets.Checkbox(
-            value=False, description="90% intervals from the samples", indent=False,
-            tooltip="uploaded samples (.csv): a bootstrap interval (hull of BCa and percentile), a bias-corrected value and a test of "
-            "atom = 0 for every atom (pidlab.decompose_samples); error bars on the chart",
+        self._init_intervals(
+            "uploaded samples (.csv): a bootstrap interval (hull of BCa and percentile), a bias-corrected value and a "
+            "test of atom = 0 for every atom (pidlab.decompose_samples); error bars on the chart",
+            value=500, low=50, high=20_000, step=50,
+            boot_tooltip="bootstrap resamples of the samples (more: steadier interval ends)",
         )
-        self.n_boot = widgets.BoundedIntText(value=500, min=50, max=20_000, step=50, description="resamples",
-                                             tooltip="bootstrap resamples of the samples (more: steadier interval ends)")
-        self.intervals.observe(lambda _c: self._sync_controls(), names="value")
         #: measure -> SampleDecomposition of the last compute with intervals (else empty)
         self.sample_results: dict[str, Any] = {}
         self._init_common()
@@ -186,8 +182,7 @@ class ComparePanel(PanelBase):
         self.chart = self._image("pidlab-chart")
 
         for w, cls in [
-            (self.measure_box, "pidlab-measures"), (self.intervals, "pidlab-intervals"), (self.n_boot, "pidlab-nboot"),
-            (self.refresh_button, "pidlab-refresh"), (self.solver, "pidlab-solver"), (self.table, "pidlab-table"),
+            (self.measure_box, "pidlab-measures"), (self.refresh_button, "pidlab-refresh"), (self.solver, "pidlab-solver"), (self.table, "pidlab-table"),
         ]:
             w.add_class(cls)
 
