@@ -628,7 +628,7 @@ def _decompose_table(
             if used == "bca":  # the hull with the percentile interval (only widens)
                 p_lo, p_hi = np.quantile(boot[:, j], [(1.0 - ci) / 2.0, (1.0 + ci) / 2.0])
                 lo, hi = min(lo, float(p_lo)), max(hi, float(p_hi))
-            if used != "bca":
+            else:
                 method = "percentile"
                 flags[a].append("BCa acceleration degenerate; percentile interval used")
             c = 2.0 * theta[j] - float(np.mean(boot[:, j]))
