@@ -197,12 +197,17 @@ def run(full: bool = False, *, sizes: tuple[int, ...] | None = None, reps: int |
             "rows": rows, "summary": summarise(rows), "seconds": time.time() - t0}
 
 
+def _biased(r: dict[str, Any]) -> bool:
+    """Whether a row's plug-in bias is clearly measured (above 3 Monte Carlo standard errors)."""
+    return bool(abs(r["bias_plugin"]) > max(3 * r["bias_se"], 1e-4))
+
+
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The targets of issue 17 over all rows."""
     interior = [r for r in rows if r["truth"] > 0.02 and r["N"] >= 1000]
     zero = [r for r in rows if r["fpr_5pct"] is not None]
     # rows whose plug-in bias is clearly measured (above 3 Monte Carlo standard errors)
-    biased = [r for r in rows if abs(r["bias_plugin"]) > max(3 * r["bias_se"], 1e-4)]
+    biased = [r for r in rows if _biased(r)]
     cov = [r["coverage"] for r in interior]
     # coverage where the output calls the interval reliable (pooled over the data sets)
     rel_runs = sum(r["reliable_share"] * r["runs"] for r in interior)
@@ -247,7 +252,7 @@ def regime_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     cov_miss = [r for r in interior if not 0.85 <= r["coverage_reliable"] <= 0.95]
     cov_miss_mc = [r for r in cov_miss
                    if not 0.85 - 2 * _se(0.9, n_rel[id(r)]) <= r["coverage_reliable"] <= 0.95 + 2 * _se(0.9, n_rel[id(r)])]
-    biased = [r for r in reg if abs(r["bias_plugin"]) > max(3 * r["bias_se"], 1e-4)]
+    biased = [r for r in reg if _biased(r)]
     halved = [r for r in biased if abs(r["bias_corrected"]) <= 0.5 * abs(r["bias_plugin"])]
     # not halved, but the corrected bias is within 2 Monte Carlo SEs of half the plug-in's
     halved_mc = [r for r in biased if abs(r["bias_corrected"]) <= 0.5 * abs(r["bias_plugin"]) + 2 * r["bias_se"]]
@@ -356,10 +361,7 @@ def bounds_rst(res: dict[str, Any]) -> str:
 
     lines = [(r["distribution"], str(r["N"]), *(cell(r, k) for k in BOUND_KEYS),
               f"{r['band_contains_S']:.0%}", f"{r['point_interval_contains_S']:.0%}") for r in res["rows"]]
-    w = [max(len(x[i]) for x in [head, *lines]) for i in range(len(head))]
-    rule = "  ".join("=" * k for k in w)
-    fmt = lambda t: "  ".join(c.ljust(k) for c, k in zip(t, w)).rstrip()  # noqa: E731
-    return "\n".join([rule, fmt(head), rule, *(fmt(x) for x in lines), rule])
+    return _rst(head, lines)
 
 
 def _rst(head: tuple[str, ...], lines: list[tuple[str, ...]]) -> str:
@@ -387,7 +389,7 @@ def summary_rst(res: dict[str, Any]) -> str:
         fpr = [r["fpr_5pct"] for r in zero]
         zk = [r for r in zero if r.get("fpr_5pct_reliable") is not None or not r["reliable_share"]]
         unw = [(r.get("fpr_5pct_reliable") or 0.0) * r["reliable_share"] for r in zk]  # rejected and unflagged
-        biased = [r for r in rows if abs(r["bias_plugin"]) > max(3 * r["bias_se"], 1e-4)]
+        biased = [r for r in rows if _biased(r)]
         halved = sum(abs(r["bias_corrected"]) <= 0.5 * abs(r["bias_plugin"]) for r in biased)
         lines.append((
             f"{n:,}",
@@ -418,7 +420,7 @@ def misses_rst(res: dict[str, Any]) -> str:
         cov_miss = regime and r["truth"] > 0.02 and r["coverage_reliable"] is not None and not (
             0.85 <= r["coverage_reliable"] <= 0.95)
         fp_miss = r.get("fpr_5pct_reliable") is not None and r["fpr_5pct_reliable"] * r["reliable_share"] > 0.06
-        biased = abs(r["bias_plugin"]) > max(3 * r["bias_se"], 1e-4)
+        biased = _biased(r)
         bias_miss = regime and biased and abs(r["bias_corrected"]) > 0.5 * abs(r["bias_plugin"])
         if cov_miss or fp_miss or bias_miss:
             lines.append((r["distribution"], r["measure"], str(r["N"]), r["atom"], f"{r['truth']:.4f}",
@@ -439,10 +441,7 @@ def rst_table(res: dict[str, Any]) -> str:
                       "—" if r["coverage_reliable"] is None else f"{r['coverage_reliable']:.0%}",
                       f"{r['bias_plugin']:+.4f}", f"{r['bias_corrected']:+.4f}",
                       "—" if r["fpr_5pct"] is None else f"{r['fpr_5pct']:.0%}"))
-    w = [max(len(x[i]) for x in [head, *lines]) for i in range(len(head))]
-    rule = "  ".join("=" * k for k in w)
-    fmt = lambda t: "  ".join(c.ljust(k) for c, k in zip(t, w)).rstrip()  # noqa: E731
-    return "\n".join([rule, fmt(head), rule, *(fmt(x) for x in lines), rule])
+    return _rst(head, lines)
 
 
 def main(argv: list[str] | None = None) -> int:
