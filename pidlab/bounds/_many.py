@@ -13,7 +13,9 @@ over the whole stack:
   concave in ``t`` with infinite slopes at both ends, so its maximiser is found by bisection
   and Newton over the whole stack, and the certified value is the tangent bound
   ``H(t) + max(H'(t) (lo - t), H'(t) (hi - t))`` (concavity) plus its rounding. Other shapes
-  use :meth:`pidlab.Marginals.max_entropy_joint` item by item;
+  minimise the maximum-entropy dual over the whole stack (:func:`maxent_upper_stack`: block
+  sweeps, then Newton steps) and certify its weak-duality value; an item that does not converge
+  there (cells every joint leaves empty) goes to :meth:`pidlab.Marginals.max_entropy_joint`;
 * Theorem 2: the disagreement of the Bayes posteriors, vectorised;
 * eq. 50: the meet and the threshold-profile bound of each coupling, vectorised
   (:func:`pidlab._couplings._bounds.threshold_profile_bound_many`).
@@ -71,7 +73,8 @@ class SynergyBoundsMany(Result):
         BROJA status of each item.
     shape : (int, int, int)
     method : str
-        How the maximum-entropy step was done (``"segment"`` for 2 x 2 x 2, else ``"per item"``).
+        How the maximum-entropy step was done (``"segment"`` for 2 x 2 x 2, else ``"stacked dual sweeps"``,
+        with the number of items solved one by one in brackets).
     solve_time : float
         Seconds for the whole stack.
     """
@@ -181,7 +184,8 @@ def synergy_bounds_many(ps: ArrayLike, *, normalize: bool = False, alpha: ArrayL
     if (n1, n2, ny) == (2, 2, 2):
         me_up, method = maxent_upper_binary(P), "segment"
     else:
-        me_up, method = _maxent_upper_loop(P), "per item"
+        me_up, alone = maxent_upper_stack(P)
+        method = "stacked dual sweeps" + (f" ({int(alone.sum())} solved one by one)" if alone.any() else "")
     S_R = R - I12 + H1y + H2y - Hy - me_up - rnd
 
     # Theorem 2
@@ -294,6 +298,144 @@ def maxent_upper_binary(P: Arr, *, iters: int = 60) -> Arr:
     r_H = 2.0 * (8 + 2 + 2) * UNIT_ROUNDOFF * (np.abs(H) + 1.0 / LN2)
     r_slope = 4.0 * 8 * UNIT_ROUNDOFF * (np.sum(np.abs(logs), axis=1) + 1.0 / LN2) * (hi - lo)
     return H + np.maximum(tangent, 0.0) + r_H + r_slope
+
+
+#: Dual sweeps of the stacked maximum-entropy certificate before an item goes to the one-table solver.
+MAXENT_SWEEPS = 100
+#: An item's stacked certificate is kept when it is within this many bits of the entropy of its
+#: own dual point (the one-table solver reaches about 1e-12); otherwise the item is solved alone.
+MAXENT_STACK_TOL = 1e-10
+#: ... and when the joint of its dual point has the three marginals to this (largest entry difference).
+MAXENT_STACK_RESIDUAL = 1e-13
+#: Newton steps on the stacked dual (a dense Hessian per item) up to this many cells per table.
+MAXENT_NEWTON_MAX_CELLS = 128
+
+
+def maxent_upper_stack(P: Arr, *, sweeps: int = MAXENT_SWEEPS, tol: float = MAXENT_STACK_TOL) -> tuple[Arr, Arr]:
+    r"""Certified upper bounds (bits) on ``max H(r)`` over the joints ``r`` with the three pairwise marginals
+    of each joint of ``P`` (shape ``(B, n1, n2, ny)``), for the whole stack at once.
+
+    The dual of the maximum-entropy problem is minimised by exact block steps (iterative proportional
+    fitting in the dual, the sweeps :func:`pidlab._fitting._certified_upper` also runs) on every item
+    together. For ANY dual point ``theta`` the weak-duality value
+    ``U(theta) = sum_cand exp(eta) - theta . rhs - sum(c)`` (``eta = theta12 + theta1y + theta2y``, the
+    candidate cells those where no marginal entry is 0) bounds the entropy of every joint with these
+    marginals from above, so the bound is valid whether or not the sweeps converged; added to it
+    are the rounding of ``U`` (as :func:`pidlab._fitting._dual_value` bounds it) and the slack for
+    marginals that are sums of the joint (``eps_in`` of :func:`pidlab._fitting.max_entropy`).
+
+    An item whose bound is not within ``tol`` bits of the entropy of its own dual point (slow
+    convergence: cells that every joint with these marginals leaves empty, which the sweeps only
+    approach) is solved by the one-table method (support LP, Newton, certificate) instead.
+
+    Returns the bounds and a boolean mask of the items that went to the one-table solver.
+    """
+    B, n1, n2, ny = P.shape
+    a, b, c = P.sum(axis=2), P.sum(axis=1), P.sum(axis=3)
+    cand = (c[:, :, :, None] > 0) & (a[:, :, None, :] > 0) & (b[:, None, :, :] > 0)
+    n_cand = cand.reshape(B, -1).sum(axis=1)
+    t12 = np.broadcast_to(-np.log(np.maximum(n_cand, 1.0))[:, None, None], (B, n1, n2)).copy()
+    t1y, t2y = np.zeros((B, n1, ny)), np.zeros((B, n2, ny))
+    la, lb, lc = (np.log(np.where(t > 0, t, 1.0)) for t in (a, b, c))
+
+    def cells() -> Arr:
+        eta = t12[:, :, :, None] + t1y[:, :, None, :] + t2y[:, None, :, :]
+        return np.where(cand, np.exp(np.minimum(eta, 709.0)), 0.0)
+
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        for sweep in range(sweeps):
+            for blk, tgt, ltgt, ax in ((t12, c, lc, 3), (t1y, a, la, 2), (t2y, b, lb, 1)):
+                s_ = cells().sum(axis=ax)
+                step = np.where((s_ > 0) & (tgt > 0), ltgt - np.log(np.where(s_ > 0, s_, 1.0)), 0.0)
+                blk += np.where(np.isfinite(step), step, 0.0)
+            if sweep % 25 == 24:
+                e = cells()
+                res = np.maximum(np.abs(e.sum(axis=3) - c).max(axis=(1, 2)), np.abs(e.sum(axis=2) - a).max(axis=(1, 2)))
+                if res.max() < 1e-15:
+                    break
+        if n1 * n2 * ny <= MAXENT_NEWTON_MAX_CELLS:
+            _dual_newton(t12, t1y, t2y, a, b, c, cand)
+        eta = t12[:, :, :, None] + t1y[:, :, None, :] + t2y[:, None, :, :]
+        over = np.any(np.where(cand, eta, -np.inf) > 709.0, axis=(1, 2, 3))
+        e = np.where(cand, np.exp(np.minimum(eta, 709.0)), 0.0)
+        dot = (t12 * c).sum(axis=(1, 2)) + (t1y * a).sum(axis=(1, 2)) + (t2y * b).sum(axis=(1, 2))
+        total_c = c.sum(axis=(1, 2))
+        U = e.sum(axis=(1, 2, 3)) - dot - total_c
+        # rounding of U, term by term as pidlab._fitting._dual_value bounds it
+        absth = np.abs(t12)[:, :, :, None] + np.abs(t1y)[:, :, None, :] + np.abs(t2y)[:, None, :, :]
+        mrows = n1 * n2 + n1 * ny + n2 * ny
+        absdot = (np.abs(t12) * c).sum(axis=(1, 2)) + (np.abs(t1y) * a).sum(axis=(1, 2)) + (np.abs(t2y) * b).sum(axis=(1, 2))
+        err = ((e * (2 * UNIT_ROUNDOFF * absth + UNIT_ROUNDOFF)).sum(axis=(1, 2, 3))
+               + (n_cand + 2) * UNIT_ROUNDOFF * e.sum(axis=(1, 2, 3)) + (mrows + 2) * UNIT_ROUNDOFF * absdot
+               + (n1 * n2 + 2) * UNIT_ROUNDOFF * total_c + 2 * UNIT_ROUNDOFF * np.abs(U))
+        err = 2.0 * err
+        eps_in = 3.0 * max(n1, n2, ny) * UNIT_ROUNDOFF * (a.sum(axis=(1, 2)) + b.sum(axis=(1, 2)) + total_c)
+        thmax = np.maximum(np.maximum(np.abs(t12).max(axis=(1, 2)), np.abs(t1y).max(axis=(1, 2))),
+                           np.abs(t2y).max(axis=(1, 2)))
+        up = (U + err + (thmax + 1.0) * eps_in) / LN2
+        H = -np.sum(np.where(cand, e * eta, 0.0), axis=(1, 2, 3)) / LN2
+        res = np.maximum(np.abs(e.sum(axis=3) - c).max(axis=(1, 2)), np.abs(e.sum(axis=2) - a).max(axis=(1, 2)))
+    # kept: the dual point is (numerically) primal feasible and its entropy is within tol of the bound
+    alone = over | ~np.isfinite(up) | ~(up - H <= tol) | ~(res <= MAXENT_STACK_RESIDUAL)
+    if alone.any():
+        up[alone] = _maxent_upper_loop(P[alone])
+    return up, alone
+
+
+def _dual_newton(t12: Arr, t1y: Arr, t2y: Arr, a: Arr, b: Arr, c: Arr, cand: NDArray[np.bool_],
+                 iters: int = 40) -> None:
+    """Damped Newton steps on the maximum-entropy dual of every item at once, in place (after the sweeps,
+    which converge only linearly where the marginals are strongly dependent). The Hessian
+    ``A diag(r) A^T`` is singular (the constraints are linearly dependent): the minimum-norm step from
+    its eigendecomposition. A step is taken only where it lowers the dual value ``U``."""
+    B, n1, n2 = t12.shape
+    ny = a.shape[2]
+    cells = n1 * n2 * ny
+    i1, i2, iy = np.unravel_index(np.arange(cells), (n1, n2, ny))
+    m = n1 * n2 + n1 * ny + n2 * ny
+    A = np.zeros((m, cells))
+    A[i1 * n2 + i2, np.arange(cells)] = 1.0
+    A[n1 * n2 + i1 * ny + iy, np.arange(cells)] = 1.0
+    A[n1 * n2 + n1 * ny + i2 * ny + iy, np.arange(cells)] = 1.0
+    rhs = np.concatenate([c.reshape(B, -1), a.reshape(B, -1), b.reshape(B, -1)], axis=1)
+    mask = cand.reshape(B, cells)
+    th = np.concatenate([t12.reshape(B, -1), t1y.reshape(B, -1), t2y.reshape(B, -1)], axis=1)
+
+    def value(t: Arr, sel: Any = slice(None)) -> tuple[Arr, Arr]:
+        eta = t @ A
+        r = np.where(mask[sel], np.exp(np.minimum(eta, 709.0)), 0.0)
+        return r.sum(axis=1) - np.sum(t * rhs[sel], axis=1), r
+
+    U, r = value(th)
+    live = np.ones(B, dtype=bool)
+    for _ in range(iters):
+        grad = r @ A.T - rhs
+        live &= np.abs(grad).max(axis=1) > 1e-16
+        if not live.any():
+            break
+        idx = np.flatnonzero(live)
+        H = np.einsum("mc,bc,nc->bmn", A, r[idx], A)
+        w, V = np.linalg.eigh(H)
+        keep = w > w[:, -1:] * 1e-13
+        coef = np.where(keep, np.einsum("bmk,bm->bk", V, grad[idx]) / np.where(keep, w, 1.0), 0.0)
+        step = -np.einsum("bmk,bk->bm", V, coef)
+        t = np.ones(idx.size)
+        moved = np.zeros(idx.size, dtype=bool)
+        for _half in range(30):
+            cand_th = th[idx] + t[:, None] * step
+            U_new, r_new = value(cand_th, idx)
+            ok = ~moved & np.isfinite(U_new) & (U_new <= U[idx])
+            if ok.any():
+                sel = idx[ok]
+                th[sel], U[sel], r[sel] = cand_th[ok], U_new[ok], r_new[ok]
+                moved |= ok
+            if moved.all():
+                break
+            t = np.where(moved, t, 0.5 * t)
+        live[idx[~moved]] = False  # no descent left: rounding floor
+    t12[...] = th[:, : n1 * n2].reshape(B, n1, n2)
+    t1y[...] = th[:, n1 * n2 : n1 * n2 + n1 * ny].reshape(B, n1, ny)
+    t2y[...] = th[:, n1 * n2 + n1 * ny :].reshape(B, n2, ny)
 
 
 def _maxent_upper_loop(P: Arr) -> Arr:
