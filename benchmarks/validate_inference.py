@@ -193,7 +193,7 @@ def run(full: bool = False, *, sizes: tuple[int, ...] | None = None, reps: int |
     rows = [c.row() for c in cells]
     return {"settings": {"full": full, "sizes": list(sizes), "reps": reps, "n_boot": n_boot,
                          "permutations": permutations, "ci": 0.9, "seed": seed, "only_large": only_large,
-                         "distributions": [name for name, _ in dists]},
+                         "measures": list(measures), "distributions": [name for name, _ in dists]},
             "rows": rows, "summary": summarise(rows), "seconds": time.time() - t0}
 
 
@@ -456,6 +456,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only-large", action="store_true", help="only the 10x10x10 digits-like tables (about 12 s per "
                     "data set for BROJA: run them at fewer --reps)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the simulation")
+    ap.add_argument("--measures", default="broja,imin", help="comma-separated measures (default: broja,imin)")
     ap.add_argument("--report-from", default=None, metavar="JSON", help="print the summary tables of a saved "
                     "run (--json) instead of running")
     ap.add_argument("--bounds", action="store_true", help="instead: coverage of the semi-supervised bounds' "
@@ -482,12 +483,13 @@ def main(argv: list[str] | None = None) -> int:
                 json.dump(res, f, indent=1)
         return 0
     sizes = tuple(int(v) for v in args.sizes.split(",")) if args.sizes else None
+    measures = tuple(m.strip() for m in args.measures.split(",") if m.strip())
     if args.all_distributions and not args.full:
         res = run(True, sizes=sizes or (1000,), reps=args.reps or 20, n_boot=200, permutations=99,
-                  large=not args.no_large, only_large=args.only_large, seed=args.seed)
+                  large=not args.no_large, only_large=args.only_large, seed=args.seed, measures=measures)
     else:
         res = run(args.full, sizes=sizes, reps=args.reps, large=not args.no_large, only_large=args.only_large,
-                  seed=args.seed)
+                  seed=args.seed, measures=measures)
     print(rst_table(res))
     print(summary_rst(res))
     print(json.dumps(res["summary"], indent=1))

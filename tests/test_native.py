@@ -55,6 +55,49 @@ def test_native_is_registered_first_and_default():
     assert NativeSolver().availability().available
 
 
+def test_later_backends_are_not_asked_when_native_certifies(monkeypatch):
+    """The host asks a backend whether it is installed (an import-path scan) only when the ones
+    before it did not certify the answer: a certified native solve touches no other backend."""
+    from pidlab._solvers._cvxpy import CvxpySolver
+
+    asked: list[str] = []
+    real = CvxpySolver.availability
+
+    def counting(self):
+        asked.append(self.name)
+        return real(self)
+
+    monkeypatch.setattr(CvxpySolver, "availability", counting)
+    r = pidlab.decompose(np.random.default_rng(3).dirichlet(np.ones(60)).reshape(3, 4, 5))
+    assert r.solver == "native" and r.status == Status.OPTIMAL
+    assert asked == []
+    # an explicit fallback still reaches them (skip the native solver)
+    from pidlab._solvers import _solve_any
+
+    if CVXPY_BACKENDS:
+        p = pidlab.examples.get("and").p
+        sol = _solve_any(_problem(p), p, 1e-6, skip=("native",))
+        assert sol.solver != "native" and asked
+
+
+def test_nested_blas_limits_restore_the_outer_setting():
+    """A nested ``blas_threads`` block with the same limit skips the reset; leaving the outer block
+    still restores the threads the process had before."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from pidlab._solvers._native import _kernels
+
+    def blas() -> list[int]:
+        return [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas()
+    with _kernels.blas_threads(1):
+        assert set(blas()) <= {1}
+        with _kernels.blas_threads(1):
+            assert set(blas()) <= {1} and _kernels._ACTIVE_LIMIT == 1
+        assert set(blas()) <= {1} and _kernels._ACTIVE_LIMIT == 1
+    assert blas() == before and _kernels._ACTIVE_LIMIT is None
+
+
 def test_default_decompose_uses_native_and_compare_table():
     r = pidlab.decompose(pidlab.examples.get("and"))
     assert r.solver == "native" and r.status == Status.OPTIMAL

@@ -7,8 +7,10 @@ host picks one, runs it, and certifies its answer with :func:`pidlab._broja.cert
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,14 +162,17 @@ def _solve_any(
 ) -> BrojaSolution:
     """The preferred available backend, then the next ones while the answer is not certified
     (backends named in ``skip`` are not tried)."""
-    order = [inst for inst in _available_instances(problem) if inst.name not in skip]
-    if not order and not skip:
+    # lazily: a backend's availability (an import-path scan) is asked only when the ones before it
+    # did not certify the answer, which for most problems means the native solver alone
+    order = (inst for inst in _available_instances(problem) if inst.name not in skip)
+    first = next(order, None)
+    if first is None and not skip:
         get_solver(None, problem)  # raises the "no installed solver" error, with the reasons
     attempts: list[str] = []
     best: BrojaSolution | None = None
     too_large: ProblemTooLargeError | None = None
-    pre = _trivial(problem, joint) if order else None  # once for all the backends tried
-    for inst in order:
+    pre = _trivial(problem, joint) if first is not None else None  # once for all the backends tried
+    for inst in itertools.chain(() if first is None else (first,), order):
         try:
             sol = _solve_one(problem, inst, joint, accept_gap, {}, pre)
         except SolverError as exc:
@@ -191,14 +196,13 @@ def _solve_any(
     return best
 
 
-def _available_instances(problem: BrojaProblem) -> list[Solver]:
-    out = []
+def _available_instances(problem: BrojaProblem) -> Iterator[Solver]:
+    """The installed backends that can solve ``problem``, in order of preference, one at a time."""
     for n in names("solver"):
         inst = lookup("solver", n).instance()
         av = inst.availability()
         if getattr(av, "available", av) and inst.can_solve(problem):
-            out.append(inst)
-    return out
+            yield inst
 
 
 def _one_blas_thread() -> Any:

@@ -229,14 +229,28 @@ def blas_threads(n: int | None) -> Iterator[None]:
             import scipy.linalg  # noqa: F401  (load scipy's own BLAS first so it is controlled too)
 
             _CONTROLLER = ThreadpoolController()  # scanning the loaded libraries costs ms: once
-    if _CONTROLLER is False:  # pragma: no cover - threadpoolctl missing
+    if _CONTROLLER is False or _ACTIVE_LIMIT == int(n):  # threadpoolctl missing, or already limited to n here
         yield
         return
+    outer = _ACTIVE_LIMIT
     with _CONTROLLER.limit(limits=int(n), user_api="blas"):
-        yield
+        _set_active(int(n))
+        try:
+            yield
+        finally:
+            _set_active(outer)
 
 
 _CONTROLLER: Any = None
+#: The limit of the innermost active ``blas_threads`` block (None outside any): a nested block with
+#: the same limit does not query and reset every BLAS library again (a few hundred µs each time,
+#: several times per small solve).
+_ACTIVE_LIMIT: int | None = None
+
+
+def _set_active(n: int | None) -> None:
+    global _ACTIVE_LIMIT
+    _ACTIVE_LIMIT = n
 
 
 def resolve_linear_solver(n1: int, n2: int, ny: int, linear_solver: str | None = "auto") -> str:
