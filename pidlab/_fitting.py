@@ -57,13 +57,46 @@ SUPPORT_LP_MAX_CELLS = 200_000
 
 
 def _eta(t12: NDArray[np.float64], t1y: NDArray[np.float64], t2y: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``(A^T theta)[x1, x2, y] = theta12[x1, x2] + theta1y[x1, y] + theta2y[x2, y]`` on the full grid."""
-    return t12[:, :, None] + t1y[:, None, :] + t2y[None, :, :]
+    """``(A^T theta)[x1, x2, y] = theta12[x1, x2] + theta1y[x1, y] + theta2y[x2, y]`` on the full grid
+    (of every table of a stack when the thetas have a leading axis)."""
+    return t12[..., :, :, None] + t1y[..., :, None, :] + t2y[..., None, :, :]
 
 
 def _split(theta: NDArray[np.float64], n1: int, n2: int, ny: int) -> tuple[NDArray[np.float64], ...]:
     return (theta[: n1 * n2].reshape(n1, n2), theta[n1 * n2 : n1 * n2 + n1 * ny].reshape(n1, ny),
             theta[n1 * n2 + n1 * ny :].reshape(n2, ny))
+
+
+def default_eps_in(n1: int, n2: int, ny: int, total: Any) -> Any:
+    """How far (total L1) marginals summed in double precision from a joint of this shape may be from
+    the exact ones, for ``total`` the summed mass of the three tables: each entry is a sum of at
+    most ``max(n1, n2, ny)`` cells, each addition off by at most one unit roundoff."""
+    return 3.0 * max(n1, n2, ny) * _U * total
+
+
+def dual_value_many(
+    a: NDArray[np.float64], b: NDArray[np.float64], c: NDArray[np.float64], cand: NDArray[np.bool_],
+    t12: NDArray[np.float64], t1y: NDArray[np.float64], t2y: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """:func:`_dual_value` of every table of a stack (leading axis on every argument); ``inf`` for
+    both where ``exp(eta)`` would overflow on a candidate cell."""
+    B, n1, n2 = t12.shape
+    with np.errstate(over="ignore", under="ignore"):
+        eta = _eta(t12, t1y, t2y)
+        e = np.where(cand, np.exp(np.minimum(eta, 709.0)), 0.0)
+        over = np.any(np.where(cand, eta, -np.inf) > 709.0, axis=(1, 2, 3))
+        dot = (t12 * c).sum(axis=(1, 2)) + (t1y * a).sum(axis=(1, 2)) + (t2y * b).sum(axis=(1, 2))
+        total_c = c.sum(axis=(1, 2))
+        e_sum = e.sum(axis=(1, 2, 3))
+        U = e_sum - dot - total_c
+        absth = _eta(np.abs(t12), np.abs(t1y), np.abs(t2y))
+        k = cand.reshape(B, -1).sum(axis=1)
+        mrows = c[0].size + a[0].size + b[0].size
+        absdot = (np.abs(t12) * c).sum(axis=(1, 2)) + (np.abs(t1y) * a).sum(axis=(1, 2)) + (np.abs(t2y) * b).sum(axis=(1, 2))
+        err = ((e * (2 * _U * absth + _U)).sum(axis=(1, 2, 3)) + (k + 2) * _U * e_sum + (mrows + 2) * _U * absdot
+               + (n1 * n2 + 2) * _U * total_c + 2 * _U * np.abs(U))
+    err = 2.0 * err  # factor 2: margin for the first-order terms dropped from the bound
+    return np.where(over, math.inf, U), np.where(over, math.inf, err)
 
 
 def _dual_value(
@@ -77,22 +110,10 @@ def _dual_value(
     with ``h = eta + 1``), for ANY theta. The rounding bound: ``eta`` is a sum of three terms
     (error <= 2u(|t12|+|t1y|+|t2y|)), ``exp`` adds one ulp, and the two sums of k and m terms add
     at most (k+2)u and (m+2)u times the sums of absolute values (standard recursive-summation bound).
+    Computed by :func:`dual_value_many` on a stack of one.
     """
-    with np.errstate(over="ignore", under="ignore"):
-        eta = _eta(t12, t1y, t2y)
-        e = np.where(cand, np.exp(np.minimum(eta, 709.0)), 0.0)
-        if (np.where(cand, eta, -np.inf) > 709.0).any():
-            return math.inf, math.inf
-        dot = float(np.sum(t12 * c) + np.sum(t1y * a) + np.sum(t2y * b))
-        total_c = float(c.sum())
-        U = float(e.sum()) - dot - total_c
-        absth = _eta(np.abs(t12), np.abs(t1y), np.abs(t2y))
-        k = int(cand.sum())
-        mrows = c.size + a.size + b.size
-        err = (float(np.sum(e * (2 * _U * absth + _U))) + (k + 2) * _U * float(e.sum())
-               + (mrows + 2) * _U * float(np.sum(np.abs(t12) * c) + np.sum(np.abs(t1y) * a) + np.sum(np.abs(t2y) * b))
-               + (c.size + 2) * _U * total_c + 2 * _U * abs(U))
-    return U, 2.0 * err  # factor 2: margin for the first-order terms dropped from the bound
+    U, err = dual_value_many(a[None], b[None], c[None], cand[None], t12[None], t1y[None], t2y[None])
+    return float(U[0]), float(err[0])
 
 
 def _zero_direction(cand: NDArray[np.bool_], support: NDArray[np.bool_], rhs: NDArray[np.float64]) -> Any:
@@ -543,7 +564,7 @@ def max_entropy(
     n1, ny = a.shape
     n2 = b.shape[0]
     if eps_in is None:
-        eps_in = 3.0 * max(n1, n2, ny) * _U * (float(a.sum()) + float(b.sum()) + float(c.sum()))
+        eps_in = default_eps_in(n1, n2, ny, float(a.sum()) + float(b.sum()) + float(c.sum()))
     from pidlab._limits import check_memory, check_work
 
     n_cells = n1 * n2 * ny

@@ -330,6 +330,8 @@ def maxent_upper_stack(P: Arr, *, sweeps: int = MAXENT_SWEEPS, tol: float = MAXE
 
     Returns the bounds and a boolean mask of the items that went to the one-table solver.
     """
+    from pidlab._fitting import _eta, default_eps_in, dual_value_many
+
     B, n1, n2, ny = P.shape
     a, b, c = P.sum(axis=2), P.sum(axis=1), P.sum(axis=3)
     cand = (c[:, :, :, None] > 0) & (a[:, :, None, :] > 0) & (b[:, None, :, :] > 0)
@@ -339,8 +341,10 @@ def maxent_upper_stack(P: Arr, *, sweeps: int = MAXENT_SWEEPS, tol: float = MAXE
     la, lb, lc = (np.log(np.where(t > 0, t, 1.0)) for t in (a, b, c))
 
     def cells() -> Arr:
-        eta = t12[:, :, :, None] + t1y[:, :, None, :] + t2y[:, None, :, :]
-        return np.where(cand, np.exp(np.minimum(eta, 709.0)), 0.0)
+        return np.where(cand, np.exp(np.minimum(_eta(t12, t1y, t2y), 709.0)), 0.0)
+
+    def residual(e: Arr) -> Arr:  # after a sweep p(x2, y) is met exactly; the other two marginals
+        return np.maximum(np.abs(e.sum(axis=3) - c).max(axis=(1, 2)), np.abs(e.sum(axis=2) - a).max(axis=(1, 2)))
 
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         for sweep in range(sweeps):
@@ -348,35 +352,20 @@ def maxent_upper_stack(P: Arr, *, sweeps: int = MAXENT_SWEEPS, tol: float = MAXE
                 s_ = cells().sum(axis=ax)
                 step = np.where((s_ > 0) & (tgt > 0), ltgt - np.log(np.where(s_ > 0, s_, 1.0)), 0.0)
                 blk += np.where(np.isfinite(step), step, 0.0)
-            if sweep % 25 == 24:
-                e = cells()
-                res = np.maximum(np.abs(e.sum(axis=3) - c).max(axis=(1, 2)), np.abs(e.sum(axis=2) - a).max(axis=(1, 2)))
-                if res.max() < 1e-15:
-                    break
+            if sweep % 25 == 24 and residual(cells()).max() < 1e-15:
+                break
         if n1 * n2 * ny <= MAXENT_NEWTON_MAX_CELLS:
             _dual_newton(t12, t1y, t2y, a, b, c, cand)
-        eta = t12[:, :, :, None] + t1y[:, :, None, :] + t2y[:, None, :, :]
-        over = np.any(np.where(cand, eta, -np.inf) > 709.0, axis=(1, 2, 3))
-        e = np.where(cand, np.exp(np.minimum(eta, 709.0)), 0.0)
-        dot = (t12 * c).sum(axis=(1, 2)) + (t1y * a).sum(axis=(1, 2)) + (t2y * b).sum(axis=(1, 2))
-        total_c = c.sum(axis=(1, 2))
-        U = e.sum(axis=(1, 2, 3)) - dot - total_c
-        # rounding of U, term by term as pidlab._fitting._dual_value bounds it
-        absth = np.abs(t12)[:, :, :, None] + np.abs(t1y)[:, :, None, :] + np.abs(t2y)[:, None, :, :]
-        mrows = n1 * n2 + n1 * ny + n2 * ny
-        absdot = (np.abs(t12) * c).sum(axis=(1, 2)) + (np.abs(t1y) * a).sum(axis=(1, 2)) + (np.abs(t2y) * b).sum(axis=(1, 2))
-        err = ((e * (2 * UNIT_ROUNDOFF * absth + UNIT_ROUNDOFF)).sum(axis=(1, 2, 3))
-               + (n_cand + 2) * UNIT_ROUNDOFF * e.sum(axis=(1, 2, 3)) + (mrows + 2) * UNIT_ROUNDOFF * absdot
-               + (n1 * n2 + 2) * UNIT_ROUNDOFF * total_c + 2 * UNIT_ROUNDOFF * np.abs(U))
-        err = 2.0 * err
-        eps_in = 3.0 * max(n1, n2, ny) * UNIT_ROUNDOFF * (a.sum(axis=(1, 2)) + b.sum(axis=(1, 2)) + total_c)
+        U, err = dual_value_many(a, b, c, cand, t12, t1y, t2y)
+        eps_in = default_eps_in(n1, n2, ny, a.sum(axis=(1, 2)) + b.sum(axis=(1, 2)) + c.sum(axis=(1, 2)))
         thmax = np.maximum(np.maximum(np.abs(t12).max(axis=(1, 2)), np.abs(t1y).max(axis=(1, 2))),
                            np.abs(t2y).max(axis=(1, 2)))
         up = (U + err + (thmax + 1.0) * eps_in) / LN2
+        eta = _eta(t12, t1y, t2y)
+        e = cells()
         H = -np.sum(np.where(cand, e * eta, 0.0), axis=(1, 2, 3)) / LN2
-        res = np.maximum(np.abs(e.sum(axis=3) - c).max(axis=(1, 2)), np.abs(e.sum(axis=2) - a).max(axis=(1, 2)))
     # kept: the dual point is (numerically) primal feasible and its entropy is within tol of the bound
-    alone = over | ~np.isfinite(up) | ~(up - H <= tol) | ~(res <= MAXENT_STACK_RESIDUAL)
+    alone = ~np.isfinite(up) | ~(up - H <= tol) | ~(residual(e) <= MAXENT_STACK_RESIDUAL)
     if alone.any():
         up[alone] = _maxent_upper_loop(P[alone])
     return up, alone
@@ -388,15 +377,12 @@ def _dual_newton(t12: Arr, t1y: Arr, t2y: Arr, a: Arr, b: Arr, c: Arr, cand: NDA
     which converge only linearly where the marginals are strongly dependent). The Hessian
     ``A diag(r) A^T`` is singular (the constraints are linearly dependent): the minimum-norm step from
     its eigendecomposition. A step is taken only where it lowers the dual value ``U``."""
+    from pidlab._fitting import _constraint_matrix
+
     B, n1, n2 = t12.shape
     ny = a.shape[2]
     cells = n1 * n2 * ny
-    i1, i2, iy = np.unravel_index(np.arange(cells), (n1, n2, ny))
-    m = n1 * n2 + n1 * ny + n2 * ny
-    A = np.zeros((m, cells))
-    A[i1 * n2 + i2, np.arange(cells)] = 1.0
-    A[n1 * n2 + i1 * ny + iy, np.arange(cells)] = 1.0
-    A[n1 * n2 + n1 * ny + i2 * ny + iy, np.arange(cells)] = 1.0
+    A = _constraint_matrix(n1, n2, ny).toarray()
     rhs = np.concatenate([c.reshape(B, -1), a.reshape(B, -1), b.reshape(B, -1)], axis=1)
     mask = cand.reshape(B, cells)
     th = np.concatenate([t12.reshape(B, -1), t1y.reshape(B, -1), t2y.reshape(B, -1)], axis=1)

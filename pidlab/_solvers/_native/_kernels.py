@@ -219,7 +219,7 @@ def blas_threads(n: int | None) -> Iterator[None]:
     if n is None:
         yield
         return
-    global _CONTROLLER
+    global _CONTROLLER, _ACTIVE_LIMIT
     if _CONTROLLER is None:
         try:
             from threadpoolctl import ThreadpoolController
@@ -234,11 +234,11 @@ def blas_threads(n: int | None) -> Iterator[None]:
         return
     outer = _ACTIVE_LIMIT
     with _CONTROLLER.limit(limits=int(n), user_api="blas"):
-        _set_active(int(n))
+        _ACTIVE_LIMIT = int(n)
         try:
             yield
         finally:
-            _set_active(outer)
+            _ACTIVE_LIMIT = outer
 
 
 _CONTROLLER: Any = None
@@ -246,11 +246,6 @@ _CONTROLLER: Any = None
 #: the same limit does not query and reset every BLAS library again (a few hundred µs each time,
 #: several times per small solve).
 _ACTIVE_LIMIT: int | None = None
-
-
-def _set_active(n: int | None) -> None:
-    global _ACTIVE_LIMIT
-    _ACTIVE_LIMIT = n
 
 
 def resolve_linear_solver(n1: int, n2: int, ny: int, linear_solver: str | None = "auto") -> str:
