@@ -25,7 +25,8 @@ from pidlab._solvers._native._kernels import blas_threads
 from pidlab.bounds._synergy import synergy_bounds
 from pidlab.exceptions import AssumptionWarning, PidlabError
 
-__all__ = ["BootstrapResult", "run_bootstrap", "BOOTSTRAP_QUANTITIES", "UNIMODAL_QUANTITIES", "EM_MAX_ITER"]
+__all__ = ["BootstrapResult", "run_bootstrap", "BOOTSTRAP_QUANTITIES", "UNIMODAL_QUANTITIES", "EM_MAX_ITER",
+           "EXTREMUM_QUANTITIES", "extremum_interval"]
 
 #: The quantities the bootstrap reports an interval for (attributes of :class:`SynergyBounds`).
 BOOTSTRAP_QUANTITIES = (
@@ -35,6 +36,10 @@ BOOTSTRAP_QUANTITIES = (
 
 #: Bayes accuracies of each modality alone, also bootstrapped (the guidelines compare them with the multimodal range).
 UNIMODAL_QUANTITIES = ("accuracy_x1", "accuracy_x2", "accuracy_unimodal_best")
+
+#: Bounds that are the minimum (S_upper) or maximum (accuracy_lower) of several terms; their intervals are built from
+#: the terms' (:func:`extremum_interval`), from :attr:`pidlab.bounds.SynergyBoundsMany.terms`.
+EXTREMUM_QUANTITIES = {"S_upper": "min", "accuracy_lower": "max"}
 
 #: EM iterations of the maximum-likelihood reconciliation (point estimate and every replicate).
 EM_MAX_ITER = 3000
@@ -71,6 +76,9 @@ class BootstrapResult(Result):
         of the interval of ``S_upper``.
     replicates : FrozenMap of str -> numpy.ndarray
         The replicate values behind the intervals (NaN for a skipped replicate); read-only.
+        ``"S_upper terms"`` and ``"accuracy_lower terms"`` (shape (replicates, K)) hold the
+        terms those two bounds are the minimum and maximum of
+        (:attr:`pidlab.bounds.SynergyBoundsMany.terms`), from which their intervals are built.
     corrected : FrozenMap of str -> float
         Bootstrap bias-corrected value of each bound, ``2 * point - mean(replicates)``, beside the
         point value on :attr:`EstimateResult.bounds` (empty without the point values). A bound's
@@ -160,6 +168,7 @@ def run_bootstrap(
     solver: Any, labels: Any, names: tuple[str, str, str], d_pairs: NDArray[np.float64] | None,
     alpha_note: str | None, point: Mapping[str, float] | None = None,
     labelled_tables: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
+    point_joint: NDArray[np.float64] | None = None,
 ) -> BootstrapResult:
     """Resample the three data sets, reconcile all replicates at once (batched EM), bound each one.
 
@@ -173,6 +182,9 @@ def run_bootstrap(
     ``labelled_tables`` (the reconciled ``p(x1,y)``, ``p(x2,y)``) a positive ``S_lower`` is also
     tested against ``S = 0`` (:func:`synergy_null_test`); where the test does not reject at level
     ``(1 - confidence) / 2`` the lower end of ``S_lower``'s interval (and so of the band) is 0.
+    ``S_upper`` and ``accuracy_lower`` are the minimum and maximum of several terms; their
+    intervals come from the terms' (:func:`extremum_interval`), whose point values are those of
+    ``point_joint`` (a joint with the original reconciled tables; without it, percentile intervals).
     """
     t0 = time.perf_counter()
     k1, k2, ny = shape
@@ -209,7 +221,8 @@ def run_bootstrap(
     n_warned = 0
     with blas_threads(1), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        batched = solver is None and _bounds_batched(R, vals, alphas if d_pairs is not None else None)
+        terms: dict[str, NDArray[np.float64]] = {}
+        batched = solver is None and _bounds_batched(R, vals, alphas if d_pairs is not None else None, terms)
         for r in range(0 if batched else n_bootstrap):
             joint = R[r]
             try:
@@ -223,6 +236,12 @@ def run_bootstrap(
                 continue
             for k in BOOTSTRAP_QUANTITIES:
                 vals[k][r] = getattr(b, k)
+        if not batched:  # the terms of S_upper and accuracy_lower still come from the stacked bounds
+            _bounds_batched(R, vals, alphas if d_pairs is not None else None, terms, write=False)
+        point_terms: dict[str, NDArray[np.float64]] = {}
+        if point is not None and point_joint is not None:
+            a_pt = None if d_pairs is None else np.array([float(point["alpha"])])
+            _bounds_batched(np.asarray(point_joint, dtype=float)[None], {}, a_pt, point_terms, write=False)
         n_warned = sum(1 for w_ in caught if not issubclass(w_.category, AssumptionWarning))
     # Bayes accuracy of each modality alone in every replicate (sum_x max_y p(x, y) of the reconciled joint), so
     # that advice comparing the multimodal with the unimodal accuracy rests on the sampling band of both.
@@ -263,6 +282,19 @@ def run_bootstrap(
         pct = bias_corrected_interval(v, None, confidence)
         bc = bias_corrected_interval(v, theta, confidence)
         intervals[k] = (min(pct[0], bc[0]), max(pct[1], bc[1]))  # the hull: the correction only widens
+    for k in EXTREMUM_QUANTITIES:
+        if k in terms:
+            vals[f"{k} terms"] = terms[k]
+    ties = []
+    for k, kind in EXTREMUM_QUANTITIES.items():  # a min or max of terms: from the terms' intervals
+        if k in terms and (point is None or k in point_terms):
+            lo, hi, n_near = extremum_interval(terms[k][ok], None if point is None else point_terms[k][0],
+                                               confidence, kind)
+            intervals[k] = (lo, hi)
+            if n_near > 1:
+                ties.append(f"{k} ({n_near} terms)")
+    if ties:
+        notes.append("near-tied terms (Bonferroni over them on the side they can move): " + ", ".join(ties))
     p_S: float | None = None
     if point is not None and labelled_tables is not None and float(point.get("S_lower", 0.0)) > 0.0:
         p_S = synergy_null_test(labelled_tables, (n1, n2, nm), float(point["S_lower"]), n_bootstrap, rng, reconcile)
@@ -281,7 +313,9 @@ def run_bootstrap(
     method = ("bootstrap, each interval the hull of the percentile interval and the bias-corrected (BC) one (whose "
               "quantiles are shifted by the share of replicates below the point value, a first-order correction of "
               "the plug-in bias); the correction only widens an interval, because the resampled-and-reconciled "
-              "replicates can be biased the other way (seen on the digits demo)"
+              "replicates can be biased the other way (seen on the digits demo); S_upper and accuracy_lower, a "
+              "minimum and a maximum of several terms, from the intervals of their terms (a near tie biases the "
+              "extremum in a way its own bootstrap does not see)"
               if point is not None else "percentile bootstrap (no bias correction)")
     assumptions = (
         f"nonparametric {method}, under the plug-in model: the empirical distribution of each data set stands in "
@@ -323,9 +357,11 @@ def bias_corrected_interval(v: NDArray[np.float64], theta: float | None, confide
 
 
 def _bounds_batched(R: NDArray[np.float64], vals: dict[str, NDArray[np.float64]],
-                    alphas: NDArray[np.float64] | None) -> bool:
-    """Every replicate's bounds at once (:func:`pidlab.bounds.synergy_bounds_many`) into ``vals``;
-    False (nothing written) when the batch cannot be used, so the caller bounds one by one."""
+                    alphas: NDArray[np.float64] | None, terms: dict[str, NDArray[np.float64]],
+                    write: bool = True) -> bool:
+    """Every replicate's bounds at once (:func:`pidlab.bounds.synergy_bounds_many`) into ``vals``
+    (only with ``write``) and the terms of ``EXTREMUM_QUANTITIES`` into ``terms``; False (nothing
+    written) when the batch cannot be used, so the caller bounds one by one."""
     from pidlab.bounds._many import synergy_bounds_many
 
     try:
@@ -334,9 +370,56 @@ def _bounds_batched(R: NDArray[np.float64], vals: dict[str, NDArray[np.float64]]
             bm = synergy_bounds_many(R, normalize=True, alpha=alphas)
     except PidlabError:
         return False
-    for k in BOOTSTRAP_QUANTITIES:
-        vals[k][:] = getattr(bm, k)
+    if write:
+        for k in BOOTSTRAP_QUANTITIES:
+            vals[k][:] = getattr(bm, k)
+    terms.update(bm.terms)
     return True
+
+
+def extremum_interval(reps: NDArray[np.float64], point: NDArray[np.float64] | None, confidence: float,
+                      kind: str) -> tuple[float, float, int]:
+    """Interval for ``min_k T_k`` (``kind="min"``) or ``max_k T_k`` (``"max"``) from the replicates
+    of each term, ``reps`` of shape (replicates, K), and the terms' point values.
+
+    The plug-in extremum of noisy terms is biased towards the extreme wherever two terms are close
+    (the expected minimum of two equal noisy terms lies about 0.56 standard deviations below
+    both), and the bootstrap of the extremum does not see that bias: it is not a smooth function
+    there (the intersection bounds of Chernozhukov, Lee and Rosen, Econometrica 2013). So each
+    term gets its own interval (the hull of the percentile and the bias-corrected one, as every
+    quantity here) and, the extremum being monotone in every term, for ``"min"``
+
+    * the lower end is ``min_k lo_k``: it misses only where the term that sets the true minimum
+      misses below;
+    * the upper end is ``min_k hi_k`` over the terms whose interval reaches below the smallest
+      upper end (the terms that can set the minimum), each at the level ``1 - (1 - confidence) / m``
+      for ``m`` such terms (Bonferroni): it misses only where one of them misses above.
+
+    ``"max"`` is the mirror image. Terms with a non-finite point value or replicate are left out
+    (a bound not computed). Returns ``(lo, hi, m)``.
+    """
+    sign = 1.0 if kind == "min" else -1.0
+    v = sign * np.asarray(reps, dtype=float)
+    pt = None if point is None else sign * np.asarray(point, dtype=float)
+    use = [k for k in range(v.shape[1])
+           if np.all(np.isfinite(v[:, k])) and (pt is None or math.isfinite(float(pt[k])))]
+    if not use:
+        raise PidlabError("extremum_interval: no term has finite replicates")
+
+    def iv(k: int, level: float) -> tuple[float, float]:
+        theta = None if pt is None else float(pt[k])
+        a = bias_corrected_interval(v[:, k], None, level)
+        b = bias_corrected_interval(v[:, k], theta, level)
+        return min(a[0], b[0]), max(a[1], b[1])
+
+    base = {k: iv(k, confidence) for k in use}
+    lo = min(base[k][0] for k in use)
+    hi0 = min(base[k][1] for k in use)
+    near = [k for k in use if base[k][0] <= hi0]
+    m = len(near)
+    adj = 1.0 - (1.0 - confidence) / m
+    hi = min(iv(k, adj)[1] if m > 1 else base[k][1] for k in near)
+    return (lo, hi, m) if sign > 0 else (-hi, -lo, m)
 
 
 def synergy_null_test(labelled: tuple[NDArray[np.float64], NDArray[np.float64]], sizes: tuple[int, int, int],
@@ -382,7 +465,8 @@ def boundary_flags(intervals: Mapping[str, tuple[float, float]],
     """The intervals that lie within their own width of a boundary of their quantity.
 
     There the population value may sit on the boundary, which every plug-in replicate misses on
-    the same side (a true 0 is estimated above 0): R, U1, U2 near 0; with the labelled tables,
+    the same side (a true 0 is estimated above 0): R, U1, U2 near 0 (and then all three: the
+    BROJA optimum is at a kink they share, as for the atoms); with the labelled tables,
     ``S_upper`` near ``H(Y)`` (its largest value) and ``accuracy_lower`` near ``max_y p(y)`` (no
     information).
     """
@@ -391,6 +475,10 @@ def boundary_flags(intervals: Mapping[str, tuple[float, float]],
         lo, hi = intervals[k]
         if lo <= hi - lo:
             out[k] = f"within its width ({hi - lo:.3g} bits) of 0"
+    if out:  # the BROJA optimum is then at a kink, which R, U1 and U2 share (as for the atoms, docs/inference.rst)
+        at = ", ".join(out)
+        for k in ("R", "U1", "U2"):
+            out.setdefault(k, f"{at} near 0: the BROJA optimum may sit at a kink, which R, U1 and U2 share")
     if labelled is not None:
         py = np.asarray(labelled[0], dtype=float).sum(axis=0)
         py = py / py.sum()

@@ -388,6 +388,7 @@ def estimate(
             labels=tables.labels, names=names, d_pairs=d_pairs, alpha_note=alpha_note,
             point={k: float(getattr(b, k)) for k in BOOTSTRAP_QUANTITIES},
             labelled_tables=(np.asarray(m.p_x1y, dtype=float), np.asarray(m.p_x2y, dtype=float)),
+            point_joint=joint if joint is not None else m.max_entropy_joint().joint,
         )
     t_boot = time.perf_counter()
     timings = {"discretize": t_disc - t0, "tables": t_tables - t_disc, "reconcile": t_rec - t_tables,

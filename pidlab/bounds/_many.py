@@ -77,6 +77,15 @@ class SynergyBoundsMany(Result):
         with the number of items solved one by one in brackets).
     solve_time : float
         Seconds for the whole stack.
+    terms : dict of str -> ndarray, shape (N, K)
+        The terms two of the bounds are the extremum of (read by the bootstrap, whose intervals
+        treat a tie between terms, :func:`pidlab.bounds._bootstrap.extremum_interval`):
+        ``"S_upper"`` holds, for each coupling of eq. 50 (``UPPER_COUPLINGS``) and each lower bound
+        on its minimum-entropy coupling (the meet, then the threshold profile), the bound that term
+        alone gives (``S_upper`` is their minimum; ``inf`` where a profile bound was not computed);
+        ``"accuracy_lower"`` holds the Feder-Merhav bound with ``S = 0``, ``S_lower_redundancy``
+        and ``S_lower_disagreement``, then the Bayes accuracy of X1 alone and of X2 alone
+        (``accuracy_lower`` is their maximum).
     """
 
     R: Arr
@@ -102,6 +111,7 @@ class SynergyBoundsMany(Result):
     target: str = "Y"
     units: str = "bits"
     notes: tuple[str, ...] = field(default_factory=tuple)
+    terms: dict[str, Arr] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return int(self.S.shape[0])
@@ -204,19 +214,22 @@ def synergy_bounds_many(ps: ArrayLike, *, normalize: bool = False, alpha: ArrayL
     S_U = C_DISAGREEMENT * alpha - np.maximum(U1, U2) - rnd - rnd_alpha
 
     # eq. 50
-    S_up = _upper_bound(a, b, c12, py, p1, p2, H12, Hy, m_lo, rnd)
+    S_up, up_terms = _upper_bound(a, b, c12, py, p1, p2, H12, Hy, m_lo, rnd)
 
     S_lo = np.maximum(0.0, np.maximum(S_R, S_U))
 
     # Theorem 5 (pidlab.bounds._theorems.information_range and accuracy_bounds, for every item)
     I_lo = np.minimum(Hy, m_lo + S_lo)
     I_up = np.maximum(np.minimum(Hy, m_up + np.maximum(S_up, 0.0)), I_lo)
-    acc_uni = np.maximum(a.max(axis=2).sum(axis=1), b.max(axis=2).sum(axis=1))
-    acc_lo = np.minimum(1.0, np.maximum(2.0 ** (I_lo - Hy), acc_uni))
+    acc_1, acc_2 = a.max(axis=2).sum(axis=1), b.max(axis=2).sum(axis=1)
+    acc_lo = np.minimum(1.0, np.maximum(2.0 ** (I_lo - Hy), np.maximum(acc_1, acc_2)))
     L = np.log2(ny) if ny > 1 else 1.0
     acc_up = np.minimum(1.0, np.maximum(0.0, (L - Hy + I_up + 1.0) / L))
     trivial = (ny == 1) | (Hy <= 0)
     acc_lo, acc_up = np.where(trivial, 1.0, acc_lo), np.where(trivial, 1.0, acc_up)
+    # accuracy_lower = max over these terms (S_lower = max(0, S_R, S_U) enters I_lower monotonically)
+    acc_terms = np.stack([2.0 ** (np.minimum(Hy, m_lo + s) - Hy) for s in (np.zeros_like(S_R), S_R, S_U)] + [acc_1, acc_2], 1)
+    acc_terms = np.where(np.reshape(trivial, (-1, 1)), 1.0, np.minimum(1.0, acc_terms))
 
     def z(v: Arr) -> Arr:
         return np.where(np.abs(v) < ZERO_TOL, 0.0, v) + 0.0
@@ -225,7 +238,7 @@ def synergy_bounds_many(ps: ArrayLike, *, normalize: bool = False, alpha: ArrayL
         R=z(R), U1=z(U1), U2=z(U2), S=res.S, gap=res.gap, S_lower_redundancy=z(S_R), S_lower_disagreement=z(S_U),
         S_lower=z(S_lo), S_upper=np.where((S_up < 0) & (S_up > -ZERO_TOL), 0.0, S_up) + 0.0, alpha=alpha,
         maxent_upper=me_up, I_lower=I_lo, I_upper=I_up, accuracy_lower=acc_lo, accuracy_upper=acc_up, status=res.status, shape=(n1, n2, ny), method=method,
-        solve_time=time.perf_counter() - t0,
+        solve_time=time.perf_counter() - t0, terms={"S_upper": up_terms, "accuracy_lower": acc_terms},
         notes=("bounds from each joint's pairwise marginals (Liang et al., ICLR 2024), valid forms as in "
                "pidlab.synergy_bounds; S is the joint's own BROJA synergy",),
     )
@@ -450,8 +463,10 @@ def _disagreement(a: Arr, b: Arr, c12: Arr) -> Arr:
 
 
 # ------------------------------------------------------------------------------------------- eq. 50
-def _upper_bound(a: Arr, b: Arr, c12: Arr, py: Arr, p1: Arr, p2: Arr, H12: Arr, Hy: Arr, m_lo: Arr, rnd: Arr) -> Arr:
-    """:func:`pidlab.bounds._theorems.upper_bound_couplings` (``mec_bound="best"``) for every item."""
+def _upper_bound(a: Arr, b: Arr, c12: Arr, py: Arr, p1: Arr, p2: Arr, H12: Arr, Hy: Arr, m_lo: Arr,
+                 rnd: Arr) -> tuple[Arr, Arr]:
+    """:func:`pidlab.bounds._theorems.upper_bound_couplings` (``mec_bound="best"``) for every item, and
+    the bound of each (coupling, meet or profile) term alone, shape (N, 6) (``inf``: no profile bound)."""
     from pidlab._couplings._bounds import PROFILE_MAX_ATOMS, meet_many, threshold_profile_bound_many
 
     B = a.shape[0]
@@ -463,19 +478,26 @@ def _upper_bound(a: Arr, b: Arr, c12: Arr, py: Arr, p1: Arr, p2: Arr, H12: Arr, 
     pairs = dict(zip(UPPER_COUPLINGS, ((unit(c12), unit(py)), (unit(a), unit(p2)), (unit(b), unit(p1)))))
     best_val = np.full(B, -np.inf)
     best_up = np.full(B, np.inf)
-    for u, v in pairs.values():
+    terms = np.full((B, 2 * len(pairs)), np.inf)
+    for j, (u, v) in enumerate(pairs.values()):
         srt = [-np.sort(-u, axis=1), -np.sort(-v, axis=1)]
         h_meet = entropy_many(meet_many(srt), 1)
         L = h_meet
         n_atoms = np.count_nonzero(srt[0] > 0, axis=1) + np.count_nonzero(srt[1] > 0, axis=1)
         use = n_atoms <= PROFILE_MAX_ATOMS
+        k = u.shape[1] + v.shape[1]
+
+        def alone(Lt: Arr, k: int = k) -> Arr:
+            return H12 + Hy - Lt - m_lo + rnd + 2.0 * (2 * k + 4) * UNIT_ROUNDOFF * (Lt + 1.0 / LN2)
+
+        terms[:, 2 * j] = alone(h_meet)
         if use.any():
             prof = np.full(B, -np.inf)
             prof[use] = threshold_profile_bound_many([s[use] for s in srt])
             L = np.maximum(h_meet, prof)
-        k = u.shape[1] + v.shape[1]
+            terms[use, 2 * j + 1] = alone(prof[use])
         slack = 2.0 * (2 * k + 4) * UNIT_ROUNDOFF * (L + 1.0 / LN2)
         better = L - slack > best_val
         best_val = np.where(better, L - slack, best_val)
         best_up = np.where(better, H12 + Hy - L - m_lo + rnd + slack, best_up)
-    return best_up
+    return best_up, terms
