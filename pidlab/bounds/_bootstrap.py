@@ -88,7 +88,8 @@ class BootstrapResult(Result):
         Quantities whose interval lies within its own width of a boundary of the quantity (an
         atom near 0, ``S_upper`` near ``H(Y)``, ``accuracy_lower`` near the majority-class rate),
         where plug-in bias makes the bootstrap's coverage unreliable (measured in
-        docs/inference.rst), with the reason. ``reliable(name)`` says whether one is unflagged.
+        docs/inference.rst), with the reason; R, U1 and U2 together when one of them is (a
+        shared BROJA kink). ``reliable(name)`` says whether one is unflagged.
     S_lower_p_value : float or None
         p-value of the test of ``S = 0`` against the observed (positive) ``S_lower``
         (:func:`synergy_null_test`); None when ``S_lower`` was 0 or no test was run.
@@ -278,10 +279,7 @@ def run_bootstrap(
     intervals = {}
     for k, v in vals.items():
         v = v[ok]
-        theta = None if point is None else point.get(k)
-        pct = bias_corrected_interval(v, None, confidence)
-        bc = bias_corrected_interval(v, theta, confidence)
-        intervals[k] = (min(pct[0], bc[0]), max(pct[1], bc[1]))  # the hull: the correction only widens
+        intervals[k] = hull_interval(v, None if point is None else point.get(k), confidence)
     for k in EXTREMUM_QUANTITIES:
         if k in terms:
             vals[f"{k} terms"] = terms[k]
@@ -356,6 +354,15 @@ def bias_corrected_interval(v: NDArray[np.float64], theta: float | None, confide
     return float(np.quantile(v, qlo)), float(np.quantile(v, qhi))
 
 
+def hull_interval(v: NDArray[np.float64], theta: float | None, confidence: float) -> tuple[float, float]:
+    """The hull of the percentile interval and the bias-corrected one (:func:`bias_corrected_interval`):
+    the correction can only widen an interval (the resampled-and-reconciled replicates can be biased
+    the other way)."""
+    pct = bias_corrected_interval(v, None, confidence)
+    bc = bias_corrected_interval(v, theta, confidence)
+    return min(pct[0], bc[0]), max(pct[1], bc[1])
+
+
 def _bounds_batched(R: NDArray[np.float64], vals: dict[str, NDArray[np.float64]],
                     alphas: NDArray[np.float64] | None, terms: dict[str, NDArray[np.float64]],
                     write: bool = True) -> bool:
@@ -407,10 +414,7 @@ def extremum_interval(reps: NDArray[np.float64], point: NDArray[np.float64] | No
         raise PidlabError("extremum_interval: no term has finite replicates")
 
     def iv(k: int, level: float) -> tuple[float, float]:
-        theta = None if pt is None else float(pt[k])
-        a = bias_corrected_interval(v[:, k], None, level)
-        b = bias_corrected_interval(v[:, k], theta, level)
-        return min(a[0], b[0]), max(a[1], b[1])
+        return hull_interval(v[:, k], None if pt is None else float(pt[k]), level)
 
     base = {k: iv(k, confidence) for k in use}
     lo = min(base[k][0] for k in use)
