@@ -458,3 +458,18 @@ def test_bounds_atoms_share_the_broja_kink_flag() -> None:
     flags = boundary_flags(iv, None)
     assert set(flags) == {"R", "U1", "U2"} and "kink" in flags["R"] and "U2" in flags["U1"]
     assert boundary_flags({"R": (0.30, 0.40), "U1": (0.20, 0.25), "U2": (0.05, 0.06)}, None) == {}
+
+
+def test_coupling_bounds_flagged_below_100_samples_per_cell() -> None:
+    """S_upper and accuracy_lower undercovered at 200 samples per data set (22-50 per cell) in the full-size
+    validation: flagged there, not at 1,000 on 2x2x2 (250 per cell); the smallest table decides."""
+    from pidlab.bounds._bootstrap import small_sample_flags
+
+    assert set(small_sample_flags((200, 200, 200), (2, 2, 2))) == {"S_upper", "accuracy_lower"}
+    assert small_sample_flags((1000, 1000, 1000), (2, 2, 2)) == {}
+    assert "small sample: 12 samples" in small_sample_flags((1000, 1000, 1000), (2, 2, 40))["S_upper"]
+    assert set(small_sample_flags((5000, 5000, 300), (2, 2, 2))) == {"S_upper", "accuracy_lower"}  # pairs: 75/cell
+    rng = np.random.default_rng(1)
+    x1, x2, y = rng.integers(0, 2, (3, 200))
+    bs = pidlab.estimate(x1, y, x2, y, x1, x2, discretizer="categorical", n_bootstrap=20, random_state=0).bootstrap
+    assert not bs.reliable("S_upper") and "small sample" in bs.flags["accuracy_lower"]
