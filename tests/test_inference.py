@@ -253,3 +253,19 @@ def test_progress_reports_every_chunk_and_never_changes_the_values() -> None:
     assert with_bar.interval == plain.interval and with_bar.p_value == plain.p_value
     with pytest.raises(pidlab.ParameterError, match="progress"):
         pidlab.decompose_samples(a, b, y, n_boot=10, permutations=0, progress="yes")
+
+
+@pytest.mark.slow
+def test_bounds_validation_reduced() -> None:
+    """The semi-supervised bootstrap's validation at a reduced size (5 joints x 10 data sets of 3 x 1,000 samples,
+    100 replicates; full size in docs/inference.rst). Loose pooled bounds that a broken interval would miss by far:
+    the band holds the true S, and S_upper's interval (built from its terms) holds the population's S_upper on the
+    four joints where it is below H(Y) (noisy COPY's two tied couplings among them)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import validate_inference as v
+
+    res = v.run_bounds(n=1000, reps=10, n_bootstrap=100, seed=3, verbose=False)
+    rows = {r["distribution"]: r for r in res["rows"]}
+    assert np.mean([r["band_contains_S"] for r in rows.values()]) >= 0.9
+    inner = [rows[k]["coverage"]["S_upper"] for k in ("noisy AND", "Markov X1-X2-Y", "noisy COPY", "random 3x3x3")]
+    assert np.mean(inner) >= 0.8 and rows["noisy COPY"]["coverage"]["S_upper"] >= 0.7
