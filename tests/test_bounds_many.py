@@ -109,6 +109,29 @@ def test_stacked_maximum_entropy_hands_unconverged_items_to_the_one_table_solver
     assert np.array_equal(up, _maxent_upper_loop(P))
 
 
+def test_profile_bound_on_part_of_a_stack(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When only some items of a stack are small enough for the threshold-profile bound (zeros change the number
+    of atoms), the batch uses it for those: S_upper and accuracy_lower equal the one-table path item by item, the
+    profile terms are +inf exactly where it was not computed, and the bounds are the extremum of their terms."""
+    import pidlab._couplings._bounds as cb
+
+    monkeypatch.setattr(cb, "PROFILE_MAX_ATOMS", 11)  # a 3x3x3 coupling has 12 atoms unless some are 0
+    P = _stack((3, 3, 3), 60, 0.05, 8)
+    P = np.where(P < 1e-3, 0.0, P)
+    P /= P.sum(axis=(1, 2, 3), keepdims=True)
+    b = synergy_bounds_many(P)
+    prof = b.terms["S_upper"][:, 1::2]
+    assert 0 < int(np.isinf(prof).sum()) < prof.size  # some items with, some without the profile bound
+    for i, ref in enumerate(_one_by_one(P)):
+        n_atoms = [np.count_nonzero(u) + np.count_nonzero(v) for u, v in (
+            (P[i].sum(2), P[i].sum((0, 1))), (P[i].sum(1), P[i].sum((1, 2))), (P[i].sum(0), P[i].sum((0, 2))))]
+        assert list(np.isinf(prof[i])) == [n > 11 for n in n_atoms]
+        assert b.S_upper[i] == pytest.approx(ref.S_upper, abs=TOL)
+        assert b.accuracy_lower[i] == pytest.approx(ref.accuracy_lower, abs=TOL)
+    np.testing.assert_array_equal(b.terms["S_upper"].min(axis=1), b.S_upper)
+    np.testing.assert_array_equal(b.terms["accuracy_lower"].max(axis=1), b.accuracy_lower)
+
+
 def test_segment_maximum_entropy_against_a_dense_scan() -> None:
     """Joints with the pairwise marginals of a 2x2x2 p are p + t e, e = (-1)^(x1+x2+y); a scan of
     20,001 points of the segment (plain numpy, no solver) never exceeds the certified value and

@@ -89,8 +89,9 @@ class BootstrapResult(Result):
         atom near 0, ``S_upper`` near ``H(Y)``, ``accuracy_lower`` near the majority-class rate),
         where plug-in bias makes the bootstrap's coverage unreliable (measured in
         docs/inference.rst), with the reason; R, U1 and U2 together when one of them is (a
-        shared BROJA kink); ``S_upper`` and ``accuracy_lower`` also when a data set has fewer than
-        ``BOUNDS_MIN_PER_CELL`` (100) samples per cell of its table (:func:`small_sample_flags`). ``reliable(name)`` says whether one is unflagged.
+        shared BROJA kink); ``S_upper`` and ``accuracy_lower`` also when a data set has fewer
+        than ``BOUNDS_MIN_PER_CELL`` (100) samples per cell of its table
+        (:func:`small_sample_flags`). ``reliable(name)`` says whether one is unflagged.
     S_lower_p_value : float or None
         p-value of the test of ``S = 0`` against the observed (positive) ``S_lower``
         (:func:`synergy_null_test`); None when ``S_lower`` was 0 or no test was run.
@@ -238,7 +239,7 @@ def run_bootstrap(
                 continue
             for k in BOOTSTRAP_QUANTITIES:
                 vals[k][r] = getattr(b, k)
-        if not batched:  # the terms of S_upper and accuracy_lower still come from the stacked bounds
+        if solver is not None:  # the terms of S_upper and accuracy_lower still come from the stacked bounds
             _bounds_batched(R, vals, alphas if d_pairs is not None else None, terms, write=False)
         point_terms: dict[str, NDArray[np.float64]] = {}
         if point is not None and point_joint is not None:

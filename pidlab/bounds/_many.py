@@ -221,15 +221,15 @@ def synergy_bounds_many(ps: ArrayLike, *, normalize: bool = False, alpha: ArrayL
     # Theorem 5 (pidlab.bounds._theorems.information_range and accuracy_bounds, for every item)
     I_lo = np.minimum(Hy, m_lo + S_lo)
     I_up = np.maximum(np.minimum(Hy, m_up + np.maximum(S_up, 0.0)), I_lo)
-    acc_1, acc_2 = a.max(axis=2).sum(axis=1), b.max(axis=2).sum(axis=1)
-    acc_lo = np.minimum(1.0, np.maximum(2.0 ** (I_lo - Hy), np.maximum(acc_1, acc_2)))
-    L = np.log2(ny) if ny > 1 else 1.0
-    acc_up = np.minimum(1.0, np.maximum(0.0, (L - Hy + I_up + 1.0) / L))
     trivial = (ny == 1) | (Hy <= 0)
-    acc_lo, acc_up = np.where(trivial, 1.0, acc_lo), np.where(trivial, 1.0, acc_up)
-    # accuracy_lower = max over these terms (S_lower = max(0, S_R, S_U) enters I_lower monotonically)
-    acc_terms = np.stack([2.0 ** (np.minimum(Hy, m_lo + s) - Hy) for s in (np.zeros_like(S_R), S_R, S_U)] + [acc_1, acc_2], 1)
-    acc_terms = np.where(np.reshape(trivial, (-1, 1)), 1.0, np.minimum(1.0, acc_terms))
+    # accuracy_lower (Feder-Merhav at I_lower, or a modality alone) is the largest of five terms: S_lower =
+    # max(0, S_R, S_U) enters I_lower = min(H(Y), m_lower + S_lower) monotonically
+    fm = [2.0 ** (np.minimum(Hy, m_lo + s) - Hy) for s in (np.zeros_like(S_R), S_R, S_U)]
+    acc_terms = np.stack([*fm, a.max(axis=2).sum(axis=1), b.max(axis=2).sum(axis=1)], axis=1)
+    acc_terms = np.where(trivial[:, None], 1.0, np.minimum(1.0, acc_terms))
+    acc_lo = acc_terms.max(axis=1)
+    L = np.log2(ny) if ny > 1 else 1.0
+    acc_up = np.where(trivial, 1.0, np.minimum(1.0, np.maximum(0.0, (L - Hy + I_up + 1.0) / L)))
 
     def z(v: Arr) -> Arr:
         return np.where(np.abs(v) < ZERO_TOL, 0.0, v) + 0.0
@@ -476,28 +476,21 @@ def _upper_bound(a: Arr, b: Arr, c12: Arr, py: Arr, p1: Arr, p2: Arr, H12: Arr, 
         return flat / flat.sum(axis=1, keepdims=True)
 
     pairs = dict(zip(UPPER_COUPLINGS, ((unit(c12), unit(py)), (unit(a), unit(p2)), (unit(b), unit(p1)))))
-    best_val = np.full(B, -np.inf)
-    best_up = np.full(B, np.inf)
+    def alone(L: Arr, sel: Any, k: int) -> Arr:
+        """The bound with the MEC lower bound ``L`` of a coupling of ``k`` atoms alone, widened by the rounding
+        of the tables' entropies and of ``L``, for the items ``sel``."""
+        slack = 2.0 * (2 * k + 4) * UNIT_ROUNDOFF * (L + 1.0 / LN2)
+        return H12[sel] + Hy[sel] - L - m_lo[sel] + rnd[sel] + slack
+
     terms = np.full((B, 2 * len(pairs)), np.inf)
     for j, (u, v) in enumerate(pairs.values()):
         srt = [-np.sort(-u, axis=1), -np.sort(-v, axis=1)]
-        h_meet = entropy_many(meet_many(srt), 1)
-        L = h_meet
+        k = u.shape[1] + v.shape[1]
+        terms[:, 2 * j] = alone(entropy_many(meet_many(srt), 1), slice(None), k)
         n_atoms = np.count_nonzero(srt[0] > 0, axis=1) + np.count_nonzero(srt[1] > 0, axis=1)
         use = n_atoms <= PROFILE_MAX_ATOMS
-        k = u.shape[1] + v.shape[1]
-
-        def alone(Lt: Arr, k: int = k) -> Arr:
-            return H12 + Hy - Lt - m_lo + rnd + 2.0 * (2 * k + 4) * UNIT_ROUNDOFF * (Lt + 1.0 / LN2)
-
-        terms[:, 2 * j] = alone(h_meet)
         if use.any():
-            prof = np.full(B, -np.inf)
-            prof[use] = threshold_profile_bound_many([s[use] for s in srt])
-            L = np.maximum(h_meet, prof)
-            terms[use, 2 * j + 1] = alone(prof[use])
-        slack = 2.0 * (2 * k + 4) * UNIT_ROUNDOFF * (L + 1.0 / LN2)
-        better = L - slack > best_val
-        best_val = np.where(better, L - slack, best_val)
-        best_up = np.where(better, H12 + Hy - L - m_lo + rnd + slack, best_up)
-    return best_up, terms
+            terms[use, 2 * j + 1] = alone(threshold_profile_bound_many([s[use] for s in srt]), use, k)
+    # the smallest term: L - rounding grows with L, so it is the term of the largest certified L (as the one-table
+    # upper_bound_couplings picks it)
+    return terms.min(axis=1), terms
