@@ -320,6 +320,12 @@ def test_extremum_bounds_intervals_from_their_terms() -> None:
         hi = min(hull(V[:, k], sign * pt[k], 1 - 0.1 / len(near))[1] for k in near)
         ref = (lo, hi) if sign > 0 else (-hi, -lo)
         assert bs.intervals[name] == pytest.approx(ref, abs=1e-9), name
+    from pidlab.bounds._bootstrap import extremum_interval
+
+    with pytest.raises(pidlab.ParameterError, match="kind 'min' or 'max'"):
+        extremum_interval(bs.replicates["S_upper terms"], up_pt, 0.9, "minimum")
+    with pytest.raises(pidlab.ParameterError, match="shape"):
+        extremum_interval(bs.replicates["S_upper"], None, 0.9, "min")
     # the two unimodal couplings are tied here (same noise on both halves of y): the rule widened S_upper
     assert any("near-tied" in n and "S_upper" in n for n in bs.notes)
     assert bs.intervals["S_upper"][1] >= np.quantile(bs.replicates["S_upper"], 0.95) - 1e-12

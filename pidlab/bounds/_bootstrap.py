@@ -409,6 +409,13 @@ def extremum_interval(reps: NDArray[np.float64], point: NDArray[np.float64] | No
     ``"max"`` is the mirror image. Terms with a non-finite point value or replicate are left out
     (a bound not computed). Returns ``(lo, hi, m)``.
     """
+    if kind not in ("min", "max") or np.ndim(reps) != 2:
+        from pidlab.exceptions import ParameterError
+
+        raise ParameterError(
+            f"extremum_interval takes replicates of shape (replicates, terms) and kind 'min' or 'max'. Got shape "
+            f"{np.shape(reps)} and kind {kind!r} instead."
+        )
     sign = 1.0 if kind == "min" else -1.0
     v = sign * np.asarray(reps, dtype=float)
     pt = None if point is None else sign * np.asarray(point, dtype=float)
