@@ -188,6 +188,14 @@ def run_native(p: np.ndarray, time_limit: float | None = None, memory: bool = Fa
     }
 
 
+def _numba_version() -> str:
+    try:
+        import numba
+    except Exception:  # noqa: BLE001 - absent: the numpy iteration is used
+        return "(not installed: numpy iteration)"
+    return str(numba.__version__)
+
+
 def _import_broja2pid(directory: str):
     """The module ``BROJA_2PID`` from ``directory`` (holding the package ``broja2pid/`` of
     https://github.com/Abzinger/BROJA_2PID, or the file ``BROJA_2PID.py``), put on sys.path."""
@@ -790,7 +798,9 @@ def main(argv: list[str] | None = None) -> int:
         f"pidlab {pidlab.__version__}{'; ' + ', '.join(versions) if versions else ''}; "
         f"peers: {', '.join(peers) or 'none'}; peer time limit {args.time_limit:g} s per call; "
         f"instances per shape {args.reps} ({args.reps_large} from {args.reps_large_cells:,} cells); "
-        f"native solver single-threaded BLAS (its default)."
+        f"native solver with its defaults (one BLAS thread; small problems' Newton steps compiled with numba "
+        f"{_numba_version()}; from 2^19 cells the matrix-free path's chunks on a pool of up to "
+        f"{min(4, len(os.sched_getaffinity(0)))} threads)."
     )
     print(header, flush=True)
     print("uptime at start:", args._uptime_start, flush=True)

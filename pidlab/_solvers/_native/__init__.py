@@ -136,7 +136,9 @@ class NativeSolver(Solver):
     threads : int or None, default 1
         BLAS threads during the solve (through ``threadpoolctl`` when it is installed; ``None``
         leaves the BLAS setting alone). One thread is the default because multi-threaded
-        OpenBLAS degrades badly for these mid-sized factorisations when cores are shared.
+        OpenBLAS degrades badly for these mid-sized factorisations when cores are shared. (The
+        matrix-free path runs its independent chunks on a pool of up to four threads from
+        ``_factor.PARALLEL_MIN_CELLS`` cells on, whatever this setting.)
     linear_solver : {"auto", "direct", "cg"}, default "auto"
         How each Newton system is solved. ``"direct"``: Cholesky of the Schur complement in μ,
         memory O((|X2||Y|)²). ``"cg"``: matrix-free preconditioned conjugate gradients, memory
