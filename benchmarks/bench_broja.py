@@ -134,6 +134,27 @@ def _atoms_from_m(p: np.ndarray, m: float) -> dict[str, float]:
 
 
 # ----------------------------------------------------------------------------- workers
+#: A call faster than this is repeated on the same instance (``REPEATS`` calls in all) and the
+#: median reported, for every method alike: a single call of a few ms is at the mercy of the
+#: shared machine (measured: 8x8x8 native calls 2.3-3.8 ms in one process).
+FAST_CALL = 0.1
+REPEATS = 5
+
+
+def _median_time(first: float, again) -> float:
+    """``first`` (seconds) or, when it is below ``FAST_CALL``, the median of it and
+    ``REPEATS - 1`` more timings returned by ``again()``."""
+    if first >= FAST_CALL:
+        return first
+    return float(np.median([first, *(again() for _ in range(REPEATS - 1))]))
+
+
+def _timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
 def run_native(p: np.ndarray, time_limit: float | None = None, memory: bool = False,
                end_to_end: bool = True) -> dict:
     """Native solver in this process: time, certificate, atoms (and, with ``memory``, the peak
@@ -150,6 +171,10 @@ def run_native(p: np.ndarray, time_limit: float | None = None, memory: bool = Fa
     res = NativeSolver().solve(pr, time_limit=time_limit)
     wall = time.perf_counter() - t0
     cpu = time.process_time() - c0
+    if wall < FAST_CALL:
+        c1 = time.process_time()
+        wall = _median_time(wall, lambda: _timed(lambda: NativeSolver().solve(pr, time_limit=time_limit)))
+        cpu = (cpu + time.process_time() - c1) / REPEATS
     peak = None
     if memory:
         tracemalloc.start()
@@ -223,7 +248,7 @@ def _worker(method: str, path: str, b2p_dir: str | None = None) -> dict:
         pdf = {(int(y), int(a), int(b)): float(p[a, b, y]) for a, b, y in np.argwhere(p > 0)}
         t0 = time.perf_counter()
         r = b2p.pid(pdf)
-        wall = time.perf_counter() - t0
+        wall = _median_time(time.perf_counter() - t0, lambda: _timed(lambda: b2p.pid(pdf)))
         # SI = shared (R), UIY = I(T; source 1 | source 2) at the optimum (U1), UIZ (U2), CI (S)
         atoms = {"R": float(r["SI"]), "U1": float(r["UIY"]), "U2": float(r["UIZ"]), "S": float(r["CI"])}
         primal_inf, dual_inf, dgap = (float(x) for x in r["Num_err"])
@@ -242,7 +267,7 @@ def _worker(method: str, path: str, b2p_dir: str | None = None) -> dict:
 
         t0 = time.perf_counter()
         res = inst.solve(pr)
-        wall = time.perf_counter() - t0
+        wall = _median_time(time.perf_counter() - t0, lambda: _timed(lambda: inst.solve(pr)))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             cert, _ = certify(pr, res, joint=p)
@@ -264,7 +289,7 @@ def _worker(method: str, path: str, b2p_dir: str | None = None) -> dict:
                              [float(v) for v in p.ravel() if v > 0])
         t0 = time.perf_counter()
         pid = PID_BROJA(d, [[0], [1]], [2], method="cone")
-        wall = time.perf_counter() - t0
+        wall = _median_time(time.perf_counter() - t0, lambda: _timed(lambda: PID_BROJA(d, [[0], [1]], [2], method="cone")))
         atoms = {
             "R": float(pid.get_pi(((0,), (1,)))),
             "U1": float(pid.get_pi(((0,),))),
@@ -509,7 +534,9 @@ def build_report(sizes, peers, results, batch, args, header, batch_suite=None, l
         "",
         "Random Dirichlet tables (a bare n: the cube |X1| = |X2| = |Y| = n, Dirichlet(1); otherwise "
         "|X1| x |X2| x |Y| and the concentration when it is not 1), the same instances for every method. "
-        "Times are medians of wall-clock time per call; `native` is the native solve (it certifies "
+        "Times are medians over the instances of wall-clock time per call (a call under "
+        f"{FAST_CALL:g} s is repeated, {REPEATS} calls in all on the same instance, for every method "
+        "alike, and its median taken); `native` is the native solve (it certifies "
         "internally), `+ cert.` adds the host certificate (`pidlab._broja.certify`), `decompose` is the "
         "end-to-end `pidlab.decompose(p)` call (validation, solve, certificate, atoms). "
         "`(r x)` = peer median / native solve median (higher = native faster); the cvxpy peers' "
