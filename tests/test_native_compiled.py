@@ -14,8 +14,10 @@ from pidlab._status import Status
 
 pytestmark = pytest.mark.skipif(not compiled_mod.AVAILABLE, reason="numba is not importable here")
 
+#: dense-path shapes, and classification shapes of the direct path (block Cholesky; 30x40x2 is
+#: solved with its sources swapped)
 SHAPES = [(2, 2, 2), (3, 3, 3), (4, 4, 4), (2, 3, 4), (5, 3, 2), (8, 8, 8), (20, 20, 2), (6, 4, 7), (2, 2, 30),
-          (12, 7, 5)]
+          (12, 7, 5), (50, 50, 2), (30, 40, 2)]
 
 
 def _tables(seed: int, n: int):
@@ -43,6 +45,7 @@ def _solve(p: np.ndarray, monkeypatch: pytest.MonkeyPatch, *, use_compiled: bool
 def test_compiled_iteration_is_the_numpy_iteration(monkeypatch):
     """On 60 tables the compiled path certifies (almost always by itself) the same optimum as the
     numpy iteration, in the same number of Newton steps: it is the same method, not another one."""
+    assert native.COMPILED_MAX_VARS >= 200 and native.COMPILED_DIRECT_MAX_NY >= 2  # the two direct shapes
     assert compiled_available()
     own = same_steps = 0
     for p in _tables(0, 60):
@@ -107,3 +110,33 @@ def test_time_limit_and_iteration_cap(monkeypatch):
     assert res.info["compiled"] == "handed to the numpy iteration"
     assert res.iterations <= 2 * (1 + len(native.ATTEMPTS))
     assert cert.m_lower <= cert.m_upper
+
+
+def test_block_cholesky_is_the_dense_factor():
+    """The compiled factor skips the block-diagonal λλ part; it must equal LAPACK's dense Cholesky
+    of the same matrix, and its solve must invert it."""
+    rng = np.random.default_rng(7)
+    for n1, n2, ny in [(8, 8, 8), (3, 5, 2), (2, 4, 7), (20, 20, 2)]:
+        K1, K = n1 * ny, (n1 + n2) * ny
+        A = rng.normal(size=(K, K + 3))
+        M = A @ A.T
+        for i in range(n1):
+            for j in range(n1):
+                if i != j:
+                    M[i * ny:(i + 1) * ny, j * ny:(j + 1) * ny] = 0.0
+        M += K * np.eye(K)
+        L = np.zeros((K, K))
+        W = np.zeros((K - K1, K1))
+        assert compiled_mod._block_cholesky(M, n1, ny, L, W)
+        dense = np.linalg.cholesky(M)
+        assert np.abs(W - dense[K1:, :K1]).max() <= 1e-12 * np.abs(dense).max()
+        assert np.abs(L[K1:, K1:] - dense[K1:, K1:]).max() <= 1e-12 * np.abs(dense).max()
+        for i in range(n1):
+            blk = slice(i * ny, (i + 1) * ny)
+            assert np.abs(np.tril(L[blk, blk]) - dense[blk, blk]).max() <= 1e-12 * np.abs(dense).max()
+        b = rng.normal(size=K)
+        x = b.copy()
+        compiled_mod._chol_solve(L, W, n1, ny, x)
+        assert np.abs(M @ x - b).max() <= 1e-10 * np.abs(b).max()
+        M[0, 0] = -1.0  # not positive definite: reported, not factorised
+        assert not compiled_mod._block_cholesky(M, n1, ny, L, W)
