@@ -179,23 +179,32 @@ def test_sources_are_oriented_and_swapped_back():
     assert abs(c2.m_upper - cert.m_upper) <= 2 * GAP
 
 
-@pytest.mark.parametrize("shape", [(12, 9, 7), (10, 10, 10)])
-def test_batched_schur_application_equals_one_column_at_a_time(shape):
-    """The coarse matrix is formed by ``_apply_many`` (batched matrix products); each of its columns
-    must be what the CG's own Schur application ``_local`` gives for that direction, on iterates
-    with small and large pair weights (both branches of the elimination) and absent cells."""
-    from pidlab._solvers._native._factor import BIG_KAPPA, _MatrixFreeFactor
+def _perturbed_iterate(shape: tuple[int, int, int], rng: np.random.Generator, zero: tuple[int, int]):
+    """A random table with the cells (x1, ·, y) = ``zero`` absent (masked variables), and an
+    iterate with small and large pair weights (both branches of the elimination):
+    ``(p, batch, w, s, c)``."""
     from pidlab._solvers._native._kernels import Batch, initial_point, lse_softmax
 
-    rng = np.random.default_rng(5)
     p = rng.dirichlet(np.full(int(np.prod(shape)), 0.5)).reshape(shape)
-    p[0, :, 1] = 0.0  # absent cells: masked variables
+    p[zero[0], :, zero[1]] = 0.0
     p /= p.sum()
     d = Batch.build(p.sum(axis=1)[None], p.sum(axis=0)[None])
     lam, mu, w, s = initial_point(d)
     w = w * np.exp(rng.normal(size=w.shape))
     s = s * np.exp(rng.normal(scale=2.0, size=s.shape))
     _, c = lse_softmax(lam, mu, d.A)
+    return p, d, w, s, c
+
+
+@pytest.mark.parametrize("shape", [(12, 9, 7), (10, 10, 10)])
+def test_batched_schur_application_equals_one_column_at_a_time(shape):
+    """The coarse matrix is formed by ``_apply_many`` (batched matrix products); each of its columns
+    must be what the CG's own Schur application ``_local`` gives for that direction, on iterates
+    with small and large pair weights (both branches of the elimination) and absent cells."""
+    from pidlab._solvers._native._factor import BIG_KAPPA, _MatrixFreeFactor
+
+    rng = np.random.default_rng(5)
+    _, d, w, s, c = _perturbed_iterate(shape, rng, zero=(0, 1))
     fac = _MatrixFreeFactor(d, w, s, c)
     assert fac.big.any() and (~fac.big & d.P[0]).any() and BIG_KAPPA > 0
     V = rng.normal(size=(5, shape[1], shape[2]))
@@ -211,18 +220,10 @@ def test_threaded_chunks_equal_the_serial_factor(monkeypatch):
     threads and its x1 rows in cache-sized chunks: the factor, the Schur application and the
     solve must be what one thread over the whole table gives (up to summation order)."""
     from pidlab._solvers._native import _factor
-    from pidlab._solvers._native._kernels import Batch, initial_point, lse_softmax
 
     rng = np.random.default_rng(11)
     shape = (14, 10, 12)
-    p = rng.dirichlet(np.full(int(np.prod(shape)), 0.5)).reshape(shape)
-    p[1, :, 2] = 0.0
-    p /= p.sum()
-    d = Batch.build(p.sum(axis=1)[None], p.sum(axis=0)[None])
-    lam, mu, w, s = initial_point(d)
-    w = w * np.exp(rng.normal(size=w.shape))
-    s = s * np.exp(rng.normal(scale=2.0, size=s.shape))
-    _, c = lse_softmax(lam, mu, d.A)
+    p, d, w, s, c = _perturbed_iterate(shape, rng, zero=(1, 2))
     serial = _factor._MatrixFreeFactor(d, w, s, c)
     assert serial.workers == 1 and len(list(serial._row_chunks(shape[2]))) == 1
     monkeypatch.setattr(_factor, "_workers", lambda cells: 2)
