@@ -242,3 +242,18 @@ def test_threaded_chunks_equal_the_serial_factor(monkeypatch):
     assert res.status == Status.OPTIMAL and cert.gap <= GAP
     rd, cd = _solve(p, "direct")
     assert abs(cert.m_upper - cd.m_upper) <= 2 * GAP
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork()")
+def test_thread_pool_survives_fork():
+    """A process forked after the matrix-free path's thread pool exists (a dask or multiprocessing
+    worker) gets a pool of its own: the inherited one has no threads and would never run the work."""
+    import multiprocessing
+
+    from pidlab._solvers._native import _factor
+
+    assert _factor._map(lambda x: x * 2, [1, 2, 3], 2) == [2, 4, 6]  # the pool now exists here
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        res = pool.apply_async(_factor._map, (abs, [-1, -2, -3], 2))
+        assert res.get(timeout=60) == [1, 2, 3]

@@ -290,9 +290,12 @@ def _map(fn: Any, items: list[Any], workers: int) -> list[Any]:
     if workers <= 1 or len(items) <= 1:
         return [fn(x) for x in items]
     with _POOL_LOCK:
-        if _POOL is None or _POOL._max_workers < workers:
-            _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pidlab-native")
-        pool = _POOL
+        # a pool inherited through fork() has no threads in the child (dask or multiprocessing
+        # workers forked after a large solve): it would queue the work forever, so make a new one
+        if _POOL is None or _POOL[0] != os.getpid() or _POOL[1]._max_workers < workers:
+            _POOL = (os.getpid(), concurrent.futures.ThreadPoolExecutor(max_workers=workers,
+                                                                        thread_name_prefix="pidlab-native"))
+        pool = _POOL[1]
     return list(pool.map(fn, items))
 
 
