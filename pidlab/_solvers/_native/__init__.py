@@ -86,6 +86,7 @@ from pidlab._solvers._native._kernels import (
     Arr,
     Batch,
     blas_threads,
+    central_path_weights,
     initial_point,
     lse_softmax,
     resolve_linear_solver,
@@ -243,7 +244,7 @@ class NativeSolver(Solver):
         d = Batch.build(a, b)
         # The host's certificate also uses the trivial lower bound max(I(X1;Y), I(X2;Y)) and the
         # conditionally independent point; they close the bracket on their own in easy cases.
-        best: dict[str, Any] = {"lb": -math.inf, "ub": math.inf, "lam": None, "mu": None, "q": None}
+        best: dict[str, Any] = {"lb": -math.inf, "ub": math.inf, "lam": None, "mu": None, "q": None, "qp": None}
         triv_lb = max(problem.I_x1y, problem.I_x2y)
         ci_ub = objective_bits(problem.conditionally_independent())  # recomputed if it wins (memory)
 
@@ -295,7 +296,7 @@ class NativeSolver(Solver):
                     check(None, out.lam, out.mu, out.q, np.zeros(1))
                 if min(best["ub"], ci_ub) - max(best["lb"], triv_lb) <= gap_tol:
                     break
-        if isinstance(best["q"], tuple) and best.get("qp") is not None and \
+        if isinstance(best["q"], tuple) and best["qp"] is not None and \
                 min(best["ub"], ci_ub) - max(best["lb"], triv_lb) <= gap_tol:
             best.update(q=best["qp"])  # the checked iterate's polished table, its value best["ub"]
         if isinstance(best["q"], tuple):
@@ -435,8 +436,7 @@ def _compiled_attempt(d: Batch, check: Any, weighted: bool, cap: float, eta: flo
     time and stops at the deadline. Returns the Newton steps taken and whether ``check`` certified."""
     _compiled = _COMPILED
     lam, mu, w, s = initial_point(d)
-    rho = w[0] if weighted else np.where(d.P[0], 1.0, 0.0)
-    rho = rho / max(float(rho.sum()), 1e-300)
+    rho = central_path_weights(d, w, weighted)[0]
     state = np.array([0.0, np.inf, np.inf, 0.0, 0.0])
     c = np.zeros(d.A.shape[1:])
     while True:

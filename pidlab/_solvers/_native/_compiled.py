@@ -4,10 +4,11 @@ On problems with at most ``DENSE_MAX_VARS`` dual variables (an 8x8x8 cube, a 20x
 Newton step is a few hundred arithmetic operations per cell and a Cholesky factorisation of
 order (|X1| + |X2|)|Y|; written with numpy it is a few hundred array calls on arrays of a few
 hundred entries, and the call overhead (about a microsecond each) is most of the time. This
-module runs the same iteration as :func:`._iterate.ip_iterate` on its dense path (the same
-starting point, weighted central path, Mehrotra predictor-corrector, Jacobi-scaled Cholesky of
-the whole Newton system, fraction-to-the-boundary and logit step cap, progress test) as one
-compiled loop.
+module runs the same iteration as :func:`._iterate.ip_iterate` (the same starting point,
+weighted central path, Mehrotra predictor-corrector, Jacobi-scaled Newton system of the dense
+path, fraction-to-the-boundary and logit step cap, progress test) as one compiled loop; its
+Cholesky factor skips the block-diagonal λλ part, which lets it also take the direct path's
+classification shapes (few target symbols).
 
 It only advances the iterate: it returns when the iterate is due for the host's certificate
 (the same rule as ``ip_iterate``'s ``check_below``/``check_sure``), when it stalls, or when the
@@ -17,7 +18,7 @@ and, if that does not close, resumes it or hands the problem to ``ip_iterate``'s
 result is never accepted on this module's word.
 
 numba is a dependency of pidlab, imported on the first small solve (not with pidlab). The first
-call compiles the iteration (about 10 s) and caches the machine code beside this file (numba's
+call compiles the iteration (about 5 s) and caches the machine code beside this file (numba's
 ``cache=True``; its own user-wide cache directory when this one is read-only), so later processes
 load it in a fraction of a second. If numba cannot be imported (a platform without wheels),
 :data:`AVAILABLE` is False and every problem goes through ``ip_iterate``.
@@ -81,25 +82,43 @@ def _softmax(lam: Arr, mu: Arr, A: Any, P: Any, c: Arr, lse: Arr) -> None:  # pr
 
 
 @_jit
+def _marginal_sums(v: Arr, c: Arr, va: Any, vbf: Any, s1: Arr, s2: Arr) -> None:  # pragma: no cover - compiled
+    """``s1 = Σ_x2 v c`` on the λ variables and ``s2 = Σ_x1 v c`` on the free μ (0 elsewhere):
+    the marginals of the pair weights ``v`` spread by the softmax (``_sum_x2``/``_sum_x1``)."""
+    n1, n2, ny = c.shape
+    for i in range(n1):
+        for y in range(ny):
+            acc = 0.0
+            if va[i, y]:
+                for j in range(n2):
+                    acc += v[i, j] * c[i, j, y]
+            s1[i, y] = acc
+    for j in range(n2):
+        for y in range(ny):
+            acc = 0.0
+            if vbf[j, y]:
+                for i in range(n1):
+                    acc += v[i, j] * c[i, j, y]
+            s2[j, y] = acc
+
+
+@_jit
 def _merit(a: Arr, b: Arr, P: Any, va: Any, vbf: Any, w: Arr, s: Arr, rho: Arr, c: Arr,
            lse: Arr) -> float:  # pragma: no cover - compiled
     """Squared KKT residual with a zero complementarity target (ip_iterate's progress measure)."""
     n1, n2, ny = c.shape
+    s1 = np.empty((n1, ny))
+    s2 = np.empty((n2, ny))
+    _marginal_sums(w, c, va, vbf, s1, s2)
     tot = 0.0
     for i in range(n1):
         for y in range(ny):
             if va[i, y]:
-                acc = 0.0
-                for j in range(n2):
-                    acc += w[i, j] * c[i, j, y]
-                tot += (a[i, y] - acc) ** 2
+                tot += (a[i, y] - s1[i, y]) ** 2
     for j in range(n2):
         for y in range(ny):
             if vbf[j, y]:
-                acc = 0.0
-                for i in range(n1):
-                    acc += w[i, j] * c[i, j, y]
-                tot += (b[j, y] - acc) ** 2
+                tot += (b[j, y] - s2[j, y]) ** 2
     for i in range(n1):
         for j in range(n2):
             if P[i, j]:
@@ -255,22 +274,19 @@ def _direction(a: Arr, b: Arr, P: Any, va: Any, vbf: Any, w: Arr, s: Arr, c: Arr
         for j in range(n2):
             if P[i, j]:
                 v[i, j] = (tt[i, j] + w[i, j] * rp[i, j]) / s[i, j]
+    s1 = np.empty((n1, ny))
+    s2 = np.empty((n2, ny))
+    _marginal_sums(v, c, va, vbf, s1, s2)
     x = np.zeros(K)
     for i in range(n1):
         for y in range(ny):
             if va[i, y]:
-                acc = 0.0
-                for j in range(n2):
-                    acc += v[i, j] * c[i, j, y]
-                x[i * ny + y] = (acc - a[i, y]) * sc[i * ny + y]
+                x[i * ny + y] = (s1[i, y] - a[i, y]) * sc[i * ny + y]
     for j in range(n2):
         for y in range(ny):
             if vbf[j, y]:
-                acc = 0.0
-                for i in range(n1):
-                    acc += v[i, j] * c[i, j, y]
                 k = K1 + j * ny + y
-                x[k] = (acc - b[j, y]) * sc[k]
+                x[k] = (s2[j, y] - b[j, y]) * sc[k]
     _chol_solve(L, W, n1, ny, x)
     for i in range(n1):
         for y in range(ny):

@@ -28,6 +28,7 @@ from pidlab._solvers._native._kernels import (
     _pair_times,
     _sum_x1,
     _sum_x2,
+    central_path_weights,
     initial_point,
     lse_softmax,
     outer_add,
@@ -79,10 +80,7 @@ def ip_iterate(
     N, n1, n2, ny = d.A.shape
     linear = "dense" if dense or (dense is None and N > 1) else resolve_linear_solver(n1, n2, ny, linear_solver)
     lam, mu, w, s = initial_point(d)
-    # Weighted central path w*s = tau*rho with rho the starting pair masses: pairs of tiny
-    # probability get proportionally tiny complementarity targets (scale invariance).
-    rho = w if weighted else np.where(d.P, 1.0, 0.0)
-    rho = rho / np.maximum(rho.sum(axis=(1, 2), keepdims=True), 1e-300)
+    rho = central_path_weights(d, w, weighted)
     best_prog = np.full(N, np.inf)
     stuck = np.zeros(N, dtype=np.int64)
     use_merit = np.zeros(N, dtype=bool)

@@ -186,6 +186,14 @@ def initial_point(d: Batch) -> tuple[Arr, Arr, Arr, Arr]:
     return lam, mu, w, s
 
 
+def central_path_weights(d: Batch, w: Arr, weighted: bool) -> Arr:
+    """Per-item weights ``rho`` of the central path ``w s = tau rho`` (summing to 1): the starting
+    pair masses ``w`` (pairs of tiny probability get proportionally tiny complementarity targets:
+    scale invariance), or uniform over the pairs."""
+    rho = w if weighted else np.where(d.P, 1.0, 0.0)
+    return np.asarray(rho / np.maximum(rho.sum(axis=(1, 2), keepdims=True), 1e-300))
+
+
 def _assemble(d: Batch, w: Arr, s: Arr, c: Arr) -> tuple[Arr, Arr, Arr, Arr]:
     """Diagonal blocks of the Newton matrix ``Σ_pairs w ∇²ℓ + (w/s) ∇ℓ∇ℓᵀ`` in (λ, μ).
 
