@@ -87,7 +87,6 @@ from pidlab._solvers._native._kernels import (
     Batch,
     blas_threads,
     central_path_weights,
-    initial_point,
     lse_softmax,
     resolve_linear_solver,
     resources,
@@ -151,9 +150,8 @@ class NativeSolver(Solver):
 
     Notes
     -----
-    On the dense path (one small problem), and on the direct path for classification shapes
-    (at most ``COMPILED_DIRECT_MAX_NY`` target symbols and ``COMPILED_MAX_VARS`` dual
-    variables), the Newton steps of the first attempt run as one compiled loop (:mod:`._compiled`, numba): the same iteration, without numpy's per-call
+    On the dense path (one small problem), and on the direct path up to ``COMPILED_MAX_VARS``
+    dual variables, the Newton steps of the first attempt run as one compiled loop (:mod:`._compiled`, numba): the same iteration, without numpy's per-call
     overhead, which was most of a small solve (8x8x8: 4.9 ms -> 1.6 ms). Its iterates are
     certified by the host like any other; one it cannot finish goes to the numpy attempts.
     ``info["compiled"]`` says which happened. The first small solve on a machine compiles the
@@ -266,7 +264,7 @@ class NativeSolver(Solver):
         with blas_threads(threads):
             ls = linear_solver
             attempts = ATTEMPTS_CG if path == "cg" else ATTEMPTS
-            if (path == "dense" or (path == "direct" and linear_solver == "auto" and ny <= COMPILED_DIRECT_MAX_NY
+            if (path == "dense" or (path == "direct" and linear_solver == "auto"
                                     and (n1 + n2) * ny <= COMPILED_MAX_VARS)) and compiled_available() and (
                     time_limit is None or time.perf_counter() - t0 < time_limit):
                 # One small problem: the first attempt's iteration compiled (numba). The host's
@@ -412,15 +410,21 @@ def _compiled_enabled() -> bool:
 
 _COMPILED: Any = None
 #: The compiled iteration also takes the problems of the direct path with at most
-#: ``COMPILED_DIRECT_MAX_NY`` target symbols and ``COMPILED_MAX_VARS`` dual variables
-#: (classification shapes up to about 80x80x2): its Cholesky factor skips the block-diagonal λλ
-#: part (the same Schur complement in μ as the direct path, without numpy's per-call overhead).
-#: Measured: 50x50x2 20 -> 9 ms; at 100x100x2 (400 variables) the two were even, at 200x200x2
-#: and above, and with more target symbols (10x10x20, 16x16x16), the numpy path was faster.
-COMPILED_MAX_VARS = 320
-COMPILED_DIRECT_MAX_NY = 4
+#: ``COMPILED_MAX_VARS`` dual variables: its Cholesky factor skips the block-diagonal λλ part
+#: and forms the same Schur complement in μ as the direct path (one BLAS product), without
+#: numpy's per-call overhead. Measured (median of 15 solves, same Newton steps): 10x10x20
+#: 20 -> 10-13 ms, 16x16x16 28 -> 19 ms, 20x20x10 21 -> 14 ms, 100x100x2 50 -> 25 ms,
+#: 150x150x2 124 -> 93 ms, 30x30x10 59 -> 47 ms, 5x5x60 29 -> 25 ms; at 800 variables
+#: (200x200x2, 20x20x20) the two were even and at 1000 (50x50x10) numpy was faster.
+COMPILED_MAX_VARS = 640
 #: Newton steps per call of the compiled iteration when a time limit is set (checked between calls).
 COMPILED_CHUNK = 4
+#: Scaling sweeps of the compiled iterate's table onto the marginals before the host's
+#: certificate polishes it (:func:`._compiled.prepolish`), and their stopping tolerance (the
+#: host's, ``polish_primal``'s default): the host's polish then finds the table on the marginals
+#: after one sweep of its own instead of twenty and an exact repair.
+PREPOLISH_SWEEPS = 200
+PREPOLISH_TOL = 1e-14
 
 
 def _disable_compiled() -> None:
@@ -435,7 +439,10 @@ def _compiled_attempt(d: Batch, check: Any, weighted: bool, cap: float, eta: flo
     With a ``deadline`` (``time.perf_counter()`` value) it advances ``COMPILED_CHUNK`` steps at a
     time and stops at the deadline. Returns the Newton steps taken and whether ``check`` certified."""
     _compiled = _COMPILED
-    lam, mu, w, s = initial_point(d)
+    n1, n2, ny = d.A.shape[1:]
+    lam, mu = np.zeros((1, n1, ny)), np.zeros((1, n2, ny))
+    w, s = np.zeros((1, n1, n2)), np.zeros((1, n1, n2))
+    _compiled.initial_point(d.a[0], d.b[0], d.A[0], d.P[0], d.va[0], d.vbf[0], lam[0], mu[0], w[0], s[0])
     rho = central_path_weights(d, w, weighted)[0]
     state = np.array([0.0, np.inf, np.inf, 0.0, 0.0])
     c = np.zeros(d.A.shape[1:])
@@ -454,7 +461,9 @@ def _compiled_attempt(d: Batch, check: Any, weighted: bool, cap: float, eta: flo
         late = deadline is not None and time.perf_counter() > deadline
         if code == _compiled.ITER_LIMIT and state[0] < max_iter and not late:
             continue  # a chunk ended: go on
-        if check(None, lam, mu, (w[0][:, :, None] * c)[None], np.zeros(1))[0]:
+        q = w[0][:, :, None] * c
+        _compiled.prepolish(q, d.a[0], d.b[0], PREPOLISH_SWEEPS, PREPOLISH_TOL)  # saves the host's numpy sweeps
+        if check(None, lam, mu, q[None], np.zeros(1))[0]:
             return int(state[0]), True
         if code != _compiled.CHECK or late:
             return int(state[0]), False

@@ -6,9 +6,13 @@ order (|X1| + |X2|)|Y|; written with numpy it is a few hundred array calls on ar
 hundred entries, and the call overhead (about a microsecond each) is most of the time. This
 module runs the same iteration as :func:`._iterate.ip_iterate` (the same starting point,
 weighted central path, Mehrotra predictor-corrector, Jacobi-scaled Newton system of the dense
-path, fraction-to-the-boundary and logit step cap, progress test) as one compiled loop; its
-Cholesky factor skips the block-diagonal λλ part, which lets it also take the direct path's
-classification shapes (few target symbols).
+path, fraction-to-the-boundary and logit step cap, progress test) as one compiled loop. The
+Newton matrix is assembled by parts and its Cholesky factor skips the block-diagonal λλ part
+(the λ blocks are eliminated one x1 at a time, the Schur complement in μ is formed by one BLAS
+product and factorised by LAPACK), so it also takes the direct path's problems up to a few
+hundred dual variables (10x10x20, 16x16x16, 100x100x2). Before the host's certificate it scales
+the iterate's table onto the marginals (:func:`prepolish`, the host's own sweeps), so that the
+host's polish finds it there.
 
 It only advances the iterate: it returns when the iterate is due for the host's certificate
 (the same rule as ``ip_iterate``'s ``check_below``/``check_sure``), when it stalls, or when the
@@ -128,147 +132,181 @@ def _merit(a: Arr, b: Arr, P: Any, va: Any, vbf: Any, w: Arr, s: Arr, rho: Arr, 
 
 
 @_jit
-def _newton_matrix(P: Any, va: Any, vbf: Any, w: Arr, s: Arr, c: Arr, M: Arr,
+def _newton_blocks(P: Any, va: Any, vbf: Any, w: Arr, s: Arr, c: Arr, Lb: Arr, C: Arr, S: Arr,
                    sc: Arr) -> bool:  # pragma: no cover - compiled
-    """The Jacobi-scaled Newton matrix ``Σ_pairs diag(q) + κ c cᵀ`` in (λ, μ) (κ = w/s - w),
-    identity rows for absent and pinned variables (``_DenseFactor``); False if a diagonal entry
-    is not positive."""
+    """The Jacobi-scaled Newton matrix ``Σ_pairs diag(q) + κ c cᵀ`` in (λ, μ) (κ = w/s - w) of the
+    dense path (``_DenseFactor``), by parts: its λλ part is block diagonal (``Lb``, one |Y|×|Y|
+    block per x1), ``C`` is the λμ coupling (rows λ, columns μ) and ``S`` the μμ part (block
+    diagonal too; only its diagonal blocks are written). Absent and pinned variables get identity
+    rows. False if a diagonal entry is not positive."""
     n1, n2, ny = c.shape
     K1 = n1 * ny
-    K = M.shape[0]
-    M[:, :] = 0.0
+    K2 = n2 * ny
+    Lb[:, :, :] = 0.0
+    C[:, :] = 0.0
+    for j in range(n2):
+        for u in range(ny):
+            for z in range(ny):
+                S[j * ny + u, j * ny + z] = 0.0
     for i in range(n1):
         for j in range(n2):
             if not P[i, j]:
                 continue
             kap = w[i, j] * (1.0 / s[i, j] - 1.0)
+            o2 = j * ny
             for u in range(ny):
                 cu = c[i, j, u]
                 if cu == 0.0:
                     continue
                 lu = i * ny + u
-                mu_u = K1 + j * ny + u
                 q = w[i, j] * cu
-                M[lu, lu] += q
-                if vbf[j, u]:
-                    M[mu_u, mu_u] += q
-                    M[lu, mu_u] += q
+                Lb[i, u, u] += q
+                fu = vbf[j, u]
+                if fu:
+                    S[o2 + u, o2 + u] += q
+                    C[lu, o2 + u] += q
                 kcu = kap * cu
                 for z in range(ny):
                     cz = c[i, j, z]
                     if cz == 0.0:
                         continue
                     val = kcu * cz
-                    M[lu, i * ny + z] += val
+                    Lb[i, u, z] += val
                     if vbf[j, z]:
-                        M[lu, K1 + j * ny + z] += val
-                        if vbf[j, u]:
-                            M[mu_u, K1 + j * ny + z] += val
-    for k in range(K1):
-        for m in range(K1, K):
-            M[m, k] = M[k, m]
+                        C[lu, o2 + z] += val
+                        if fu:
+                            S[o2 + u, o2 + z] += val
     for i in range(n1):
         for y in range(ny):
             if not va[i, y]:
-                M[i * ny + y, i * ny + y] = 1.0
-    for j in range(n2):
-        for y in range(ny):
-            if not vbf[j, y]:
-                M[K1 + j * ny + y, K1 + j * ny + y] = 1.0
-    for k in range(K):
-        dg = M[k, k]
+                Lb[i, y, y] = 1.0
+            dg = Lb[i, y, y]
+            if not dg > 0.0:
+                return False
+            sc[i * ny + y] = 1.0 / math.sqrt(dg)
+    for k in range(K2):
+        j = k // ny
+        y = k - j * ny
+        if not vbf[j, y]:
+            S[k, k] = 1.0
+        dg = S[k, k]
         if not dg > 0.0:
             return False
-        sc[k] = 1.0 / math.sqrt(dg)
-    for k in range(K):
-        for m in range(K):
-            M[k, m] *= sc[k] * sc[m]
+        sc[K1 + k] = 1.0 / math.sqrt(dg)
+    for i in range(n1):
+        for u in range(ny):
+            for z in range(ny):
+                Lb[i, u, z] *= sc[i * ny + u] * sc[i * ny + z]
+    for k in range(K1):
+        sk = sc[k]
+        for m in range(K2):
+            C[k, m] *= sk * sc[K1 + m]
+    for j in range(n2):
+        for u in range(ny):
+            for z in range(ny):
+                S[j * ny + u, j * ny + z] *= sc[K1 + j * ny + u] * sc[K1 + j * ny + z]
     return True
 
 
 @_jit
-def _block_cholesky(M: Arr, n1: int, ny: int, L: Arr, W: Arr) -> bool:  # pragma: no cover - compiled
-    """Cholesky factor ``L`` of the scaled Newton matrix ``M`` (lower), skipping the zeros of its
-    λλ part, which is block diagonal (one |Y|×|Y| block per x1): the blocks are factorised by
-    hand, the coupling rows ``L21 = Mμλ L11⁻ᵀ`` by substitution (kept in ``W``, contiguous), and
-    the μμ part as ``chol(Mμμ - L21 L21ᵀ)`` (one BLAS product, LAPACK's factor). The same factor
-    as a dense Cholesky of M, in a fraction of its work when |X1| is large. False if M is not
-    positive definite to working precision."""
-    K = M.shape[0]
-    K1 = n1 * ny
-    K2 = K - K1
+def _block_cholesky(Lb: Arr, C: Arr, S: Arr) -> tuple[bool, Arr]:  # pragma: no cover - compiled
+    """Cholesky factor of the scaled Newton matrix from its parts (:func:`_newton_blocks`), in
+    place, skipping the zeros of the block-diagonal λλ part: each block ``Lb[x1]`` becomes its
+    lower factor, the coupling rows ``C`` become ``Wᵀ = L11⁻¹ C`` (forward substitution, one
+    contiguous row at a time), and the μμ part is factorised as ``chol(S - W Wᵀ)`` (one BLAS
+    product, LAPACK's factor), which is returned with True. The same factor as a dense Cholesky
+    of the whole matrix, in a fraction of its work. False if the matrix is not positive definite
+    to working precision."""
+    n1, ny, _ = Lb.shape
+    K2 = C.shape[1]
     for i in range(n1):
+        B = Lb[i]
         o = i * ny
-        for k in range(o, o + ny):
-            acc = M[k, k]
-            for m in range(o, k):
-                acc -= L[k, m] * L[k, m]
+        for k in range(ny):
+            acc = B[k, k]
+            for m in range(k):
+                acc -= B[k, m] * B[k, m]
             if not acc > 0.0:
-                return False
+                return False, np.empty((0, 0))
             dkk = math.sqrt(acc)
-            L[k, k] = dkk
-            for r in range(k + 1, o + ny):
-                acc = M[r, k]
-                for m in range(o, k):
-                    acc -= L[r, m] * L[k, m]
-                L[r, k] = acc / dkk
-        for r in range(K2):  # coupling rows: solve L11_i x = M[K1 + r, block]
-            for k in range(o, o + ny):
-                acc = M[K1 + r, k]
-                for m in range(o, k):
-                    acc -= W[r, m] * L[k, m]
-                W[r, k] = acc / L[k, k]
-    S = M[K1:, K1:] - np.dot(W, W.T)
-    L22 = np.linalg.cholesky(S)  # LAPACK; a failure reaches the caller as LinAlgError
-    L[K1:, K1:] = L22
-    return True
+            B[k, k] = dkk
+            for r in range(k + 1, ny):
+                acc = B[r, k]
+                for m in range(k):
+                    acc -= B[r, m] * B[k, m]
+                B[r, k] = acc / dkk
+            row = C[o + k]
+            for m in range(k):
+                f = B[k, m]
+                if f != 0.0:
+                    prev = C[o + m]
+                    for r in range(K2):
+                        row[r] -= f * prev[r]
+            inv = 1.0 / dkk
+            for r in range(K2):
+                row[r] *= inv
+    S2 = S - np.dot(C.T, C)
+    for k in range(K2):  # the not positive definite case is a return value, not an exception
+        if not S2[k, k] > 0.0:
+            return False, np.empty((0, 0))
+    return True, np.linalg.cholesky(S2)  # LAPACK; a failure reaches the caller as LinAlgError
 
 
 @_jit
-def _chol_solve(L: Arr, W: Arr, n1: int, ny: int, x: Arr) -> None:  # pragma: no cover - compiled
+def _chol_solve(Lb: Arr, Wt: Arr, L22: Arr, x: Arr) -> None:  # pragma: no cover - compiled
     """``L Lᵀ x = b`` in place (``x`` holds b) for the factor of :func:`_block_cholesky`
-    (block-diagonal leading part in L, coupling rows in W, trailing factor in L)."""
-    K = L.shape[0]
+    (block-diagonal leading part in ``Lb``, coupling rows ``Wᵀ`` in ``Wt``, trailing factor ``L22``)."""
+    n1, ny, _ = Lb.shape
     K1 = n1 * ny
+    K2 = L22.shape[0]
     for i in range(n1):
+        B = Lb[i]
         o = i * ny
-        for k in range(o, o + ny):
-            acc = x[k]
-            for m in range(o, k):
-                acc -= L[k, m] * x[m]
-            x[k] = acc / L[k, k]
-    for k in range(K1, K):
-        acc = x[k]
-        r = k - K1
-        for m in range(K1):
-            acc -= W[r, m] * x[m]
-        for m in range(K1, k):
-            acc -= L[k, m] * x[m]
-        x[k] = acc / L[k, k]
-    for k in range(K - 1, K1 - 1, -1):
-        acc = x[k]
-        for m in range(k + 1, K):
-            acc -= L[m, k] * x[m]
-        x[k] = acc / L[k, k]
-    for i in range(n1 - 1, -1, -1):
+        for k in range(ny):
+            acc = x[o + k]
+            for m in range(k):
+                acc -= B[k, m] * x[o + m]
+            x[o + k] = acc / B[k, k]
+    for k in range(K1):
+        xk = x[k]
+        if xk != 0.0:
+            row = Wt[k]
+            for r in range(K2):
+                x[K1 + r] -= row[r] * xk
+    for k in range(K2):
+        acc = x[K1 + k]
+        for m in range(k):
+            acc -= L22[k, m] * x[K1 + m]
+        x[K1 + k] = acc / L22[k, k]
+    for k in range(K2 - 1, -1, -1):
+        xk = x[K1 + k] / L22[k, k]
+        x[K1 + k] = xk
+        for m in range(k):
+            x[K1 + m] -= L22[k, m] * xk
+    for k in range(K1):
+        row = Wt[k]
+        acc = 0.0
+        for r in range(K2):
+            acc += row[r] * x[K1 + r]
+        x[k] -= acc
+    for i in range(n1):
+        B = Lb[i]
         o = i * ny
-        for k in range(o + ny - 1, o - 1, -1):
-            acc = x[k]
-            for r in range(K - K1):
-                acc -= W[r, k] * x[K1 + r]
-            for m in range(k + 1, o + ny):
-                acc -= L[m, k] * x[m]
-            x[k] = acc / L[k, k]
+        for k in range(ny - 1, -1, -1):
+            xk = x[o + k] / B[k, k]
+            x[o + k] = xk
+            for m in range(k):
+                x[o + m] -= B[k, m] * xk
 
 
 @_jit
-def _direction(a: Arr, b: Arr, P: Any, va: Any, vbf: Any, w: Arr, s: Arr, c: Arr, rp: Arr, L: Arr, W: Arr,
-               sc: Arr, tt: Arr, out_l: Arr, out_m: Arr, ds: Arr, dw: Arr) -> None:  # pragma: no cover - compiled
+def _direction(a: Arr, b: Arr, P: Any, va: Any, vbf: Any, w: Arr, s: Arr, c: Arr, rp: Arr, Lb: Arr, Wt: Arr,
+               L22: Arr, sc: Arr, tt: Arr, out_l: Arr, out_m: Arr, ds: Arr, dw: Arr) -> None:  # pragma: no cover - compiled
     """The Newton direction for the complementarity target ``tt`` (ip_iterate's ``direction``):
     ``M dz = -g0 - Jᵀ v``, then the slack and pair-weight steps."""
     n1, n2, ny = c.shape
     K1 = n1 * ny
-    K = L.shape[0]
+    K = sc.shape[0]
     v = np.zeros((n1, n2))
     for i in range(n1):
         for j in range(n2):
@@ -287,7 +325,7 @@ def _direction(a: Arr, b: Arr, P: Any, va: Any, vbf: Any, w: Arr, s: Arr, c: Arr
             if vbf[j, y]:
                 k = K1 + j * ny + y
                 x[k] = (s2[j, y] - b[j, y]) * sc[k]
-    _chol_solve(L, W, n1, ny, x)
+    _chol_solve(Lb, Wt, L22, x)
     for i in range(n1):
         for y in range(ny):
             out_l[i, y] = x[i * ny + y] * sc[i * ny + y] if va[i, y] else 0.0
@@ -335,9 +373,9 @@ def advance(a: Arr, b: Arr, A: Any, P: Any, va: Any, vbf: Any, lam: Arr, mu: Arr
     n2 = b.shape[0]
     K = (n1 + n2) * ny
     lse = np.zeros((n1, n2))
-    M = np.zeros((K, K))
-    L = np.zeros((K, K))  # only its λλ blocks and μμ part are used
-    W = np.zeros((K - n1 * ny, n1 * ny))
+    Lb = np.zeros((n1, ny, ny))
+    C = np.zeros((n1 * ny, n2 * ny))
+    S = np.zeros((n2 * ny, n2 * ny))
     sc = np.ones(K)
     dl = np.zeros((n1, ny))
     dm = np.zeros((n2, ny))
@@ -377,13 +415,14 @@ def advance(a: Arr, b: Arr, A: Any, P: Any, va: Any, vbf: Any, lam: Arr, mu: Arr
         state[1] = mu_c
         if it >= max_iter:
             return ITER_LIMIT
-        if not _newton_matrix(P, va, vbf, w, s, c, M, sc):
+        if not _newton_blocks(P, va, vbf, w, s, c, Lb, C, S, sc):
             return SINGULAR
-        if not _block_cholesky(M, n1, ny, L, W):
+        ok, L22 = _block_cholesky(Lb, C, S)
+        if not ok:
             return SINGULAR
         # predictor (affine) step, then Mehrotra's corrector
         t[:, :] = 0.0
-        _direction(a, b, P, va, vbf, w, s, c, rp, L, W, sc, t, dl, dm, ds, dw)
+        _direction(a, b, P, va, vbf, w, s, c, rp, Lb, C, L22, sc, t, dl, dm, ds, dw)
         aa = _maxstep(P, w, s, dw, ds)
         mu_aff = 0.0
         for i in range(n1):
@@ -394,7 +433,7 @@ def advance(a: Arr, b: Arr, A: Any, P: Any, va: Any, vbf: Any, lam: Arr, mu: Arr
         for i in range(n1):
             for j in range(n2):
                 t[i, j] = sigma * mu_c * rho[i, j] - dw[i, j] * ds[i, j] if P[i, j] else 0.0
-        _direction(a, b, P, va, vbf, w, s, c, rp, L, W, sc, t, dl, dm, ds, dw)
+        _direction(a, b, P, va, vbf, w, s, c, rp, Lb, C, L22, sc, t, dl, dm, ds, dw)
         alpha = eta * _maxstep(P, w, s, dw, ds)
         du = 0.0  # trust region on the logits
         for i in range(n1):
@@ -425,3 +464,107 @@ def advance(a: Arr, b: Arr, A: Any, P: Any, va: Any, vbf: Any, lam: Arr, mu: Arr
                     s[i, j] += alpha * ds[i, j]
         state[0] = it + 1
         _softmax(lam, mu, A, P, c, lse)
+
+
+@_jit
+def prepolish(q: Arr, a: Arr, b: Arr, max_sweeps: int, tol: float) -> int:  # pragma: no cover - compiled
+    """Iterative proportional fitting of the table ``q`` (n1, n2, ny) onto the marginals
+    ``a = p(x1, y)`` and ``b = p(x2, y)``, in place: the sweeps of the host's
+    :func:`pidlab._broja.polish_primal` (rows, then columns, until the rows meet ``tol``), run
+    before it so that the host's own polish of an iterate finds it already on the marginals.
+    The host still polishes, checks the residual and evaluates the bound; this only saves its
+    numpy sweeps. Returns the sweeps taken, or -1 (``q`` untouched) if a row or column the
+    marginals need is empty (the host refills it)."""
+    n1, n2, ny = q.shape
+    rs = np.zeros((n1, ny))
+    cs = np.zeros((n2, ny))
+    for i in range(n1):
+        for j in range(n2):
+            for y in range(ny):
+                rs[i, y] += q[i, j, y]
+                cs[j, y] += q[i, j, y]
+    for i in range(n1):
+        for y in range(ny):
+            if a[i, y] > 0.0 and not rs[i, y] > 0.0:
+                return -1
+    for j in range(n2):
+        for y in range(ny):
+            if b[j, y] > 0.0 and not cs[j, y] > 0.0:
+                return -1
+    for sweep in range(1, max_sweeps + 1):
+        for i in range(n1):
+            for y in range(ny):
+                rs[i, y] = a[i, y] / rs[i, y] if rs[i, y] > 0.0 else 0.0
+        cs[:, :] = 0.0
+        for i in range(n1):
+            for j in range(n2):
+                for y in range(ny):
+                    v = q[i, j, y] * rs[i, y]
+                    q[i, j, y] = v
+                    cs[j, y] += v
+        for j in range(n2):
+            for y in range(ny):
+                cs[j, y] = b[j, y] / cs[j, y] if cs[j, y] > 0.0 else 0.0
+        rs[:, :] = 0.0
+        for i in range(n1):
+            for j in range(n2):
+                for y in range(ny):
+                    v = q[i, j, y] * cs[j, y]
+                    q[i, j, y] = v
+                    rs[i, y] += v
+        worst = 0.0
+        for i in range(n1):
+            for y in range(ny):
+                worst = max(worst, abs(rs[i, y] - a[i, y]))
+        if worst <= tol:
+            return sweep
+    return max_sweeps
+
+
+@_jit
+def initial_point(a: Arr, b: Arr, A: Any, P: Any, va: Any, vbf: Any, lam: Arr, mu: Arr, w: Arr,
+                  s: Arr) -> None:  # pragma: no cover - compiled
+    """:func:`._kernels.initial_point` for one problem, into ``lam, mu, w, s``: the conditionally
+    independent point, λ shifted per x1 so that every constraint holds with a slack of at least 1."""
+    n1, ny = a.shape
+    n2 = b.shape[0]
+    py = np.zeros(ny)
+    for i in range(n1):
+        for y in range(ny):
+            py[y] += a[i, y]
+    off = np.zeros(ny)  # the pinned mu's -log b, moved to lam
+    for j in range(n2):
+        for y in range(ny):
+            if b[j, y] > 0.0 and not vbf[j, y]:
+                off[y] += -math.log(b[j, y])
+    for i in range(n1):
+        for y in range(ny):
+            lam[i, y] = -math.log(a[i, y]) + (math.log(py[y]) if py[y] > 0.0 else 0.0) + off[y] if va[i, y] else 0.0
+    for j in range(n2):
+        for y in range(ny):
+            mu[j, y] = -math.log(b[j, y]) - off[y] if vbf[j, y] else 0.0
+    c = np.zeros((n1, n2, ny))
+    lse = np.zeros((n1, n2))
+    _softmax(lam, mu, A, P, c, lse)
+    for i in range(n1):
+        sh = -np.inf
+        for j in range(n2):
+            if P[i, j] and lse[i, j] > sh:
+                sh = lse[i, j]
+        sh = (sh if math.isfinite(sh) else 0.0) + 1.0
+        for y in range(ny):
+            if va[i, y]:
+                lam[i, y] += sh
+    _softmax(lam, mu, A, P, c, lse)
+    for i in range(n1):
+        for j in range(n2):
+            if P[i, j]:
+                s[i, j] = -lse[i, j]
+                acc = 0.0
+                for y in range(ny):
+                    if py[y] > 0.0:
+                        acc += a[i, y] * b[j, y] * (1.0 / py[y])
+                w[i, j] = max(acc, 1e-300)
+            else:
+                s[i, j] = 1.0
+                w[i, j] = 0.0
