@@ -49,7 +49,10 @@ and with ``--large`` or ``--suite`` a section on issue 14's targets. The native 
 solve (which certifies internally); the report also gives the host certificate's time and the
 end-to-end :func:`pidlab.decompose` call. Load averages are recorded at start and end. A cvxpy
 answer with status ``solver_error`` or ``infeasible`` counts as failed (shown, not timed or
-compared); ``optimal_inaccurate`` counts as finished and is noted.
+compared); ``optimal_inaccurate`` is timed and noted, and kept out of the 1e-7 agreement target
+(the peer itself says it did not converge). dit and BROJA_2PID return an answer whatever their
+ECOS call ends with, so the benchmark records ECOS's exit flag in their process and gives them
+the status cvxpy gives the same flag (``ECOS_STATUS``).
 The report is printed and written to ``benchmarks/results/broja.md`` (``--out``); ``--json PATH``
 saves the raw results and ``--report-from PATH`` rebuilds the report from them.
 """
@@ -237,6 +240,40 @@ def _import_broja2pid(directory: str):
                      "(git clone https://github.com/Abzinger/BROJA_2PID)")
 
 
+#: ECOS's exit flags as cvxpy reads them (cvxpy's ECOS interface): dit's and BROJA_2PID's cone
+#: programs are solved by ECOS, and both return an answer whatever ECOS says, so the benchmark
+#: reads ECOS's own verdict and gives their answers the status cvxpy would give the same run.
+ECOS_STATUS = {0: "optimal", 1: "infeasible", 2: "unbounded", 10: "optimal_inaccurate", 11: "infeasible",
+               12: "unbounded"}
+
+
+def _ecos_exit_recorder() -> dict:
+    """Wrap ``ecos.solve`` in this (peer) process so that the exit flag of its last call is kept
+    in the returned dict (key ``"exit"``); the peers call ``ecos.solve`` through the module, so
+    they go through the wrapper. Adds a dictionary write per call, nothing else."""
+    import ecos
+
+    orig = ecos.solve
+    if getattr(orig, "_seen", None) is not None:
+        return orig._seen
+    seen: dict = {}
+
+    def solve(*args, **kwargs):
+        sol = orig(*args, **kwargs)
+        seen["exit"] = int(sol.get("info", {}).get("exitFlag", -7))
+        return sol
+
+    solve._seen = seen  # type: ignore[attr-defined]
+    ecos.solve = solve
+    return seen
+
+
+def _ecos_status(seen: dict) -> str:
+    """The cvxpy status of ECOS's last exit flag (``solver_error`` for the failures: iteration
+    limit -1, numerical problems -2, outside the cone -3, interrupted -4, fatal -7)."""
+    return ECOS_STATUS.get(seen.get("exit", -7), "solver_error")
+
+
 def _worker(method: str, path: str, b2p_dir: str | None = None) -> dict:
     """Body of a peer subprocess: solve the table in ``path`` and return a JSON-able dict."""
     p = np.load(path)
@@ -246,13 +283,14 @@ def _worker(method: str, path: str, b2p_dir: str | None = None) -> dict:
         b2p = _import_broja2pid(b2p_dir)  # already imported by _serve: a cache hit
         # BROJA_2PID's keys are (target, source 1, source 2): p[x1, x2, y] -> {(y, x1, x2): p}
         pdf = {(int(y), int(a), int(b)): float(p[a, b, y]) for a, b, y in np.argwhere(p > 0)}
+        seen = _ecos_exit_recorder()
         t0 = time.perf_counter()
         r = b2p.pid(pdf)
         wall = _median_time(time.perf_counter() - t0, lambda: _timed(lambda: b2p.pid(pdf)))
         # SI = shared (R), UIY = I(T; source 1 | source 2) at the optimum (U1), UIZ (U2), CI (S)
         atoms = {"R": float(r["SI"]), "U1": float(r["UIY"]), "U2": float(r["UIZ"]), "S": float(r["CI"])}
         primal_inf, dual_inf, dgap = (float(x) for x in r["Num_err"])
-        return {"status": "finished", "time": wall, "gap": None, "atoms": atoms,
+        return {"status": _ecos_status(seen), "time": wall, "gap": None, "atoms": atoms, "ecos_exit": seen.get("exit"),
                 "own_gap": dgap / math.log(2),  # its duality gap is in nats
                 "own_infeasibility": [primal_inf, dual_inf]}
     if method in CVXPY_PEERS:
@@ -287,6 +325,7 @@ def _worker(method: str, path: str, b2p_dir: str | None = None) -> dict:
         outcomes = list(itertools.product(range(n1), range(n2), range(ny)))
         d = dit.Distribution([o for o, v in zip(outcomes, p.ravel()) if v > 0],
                              [float(v) for v in p.ravel() if v > 0])
+        seen = _ecos_exit_recorder()
         t0 = time.perf_counter()
         pid = PID_BROJA(d, [[0], [1]], [2], method="cone")
         wall = _median_time(time.perf_counter() - t0, lambda: _timed(lambda: PID_BROJA(d, [[0], [1]], [2], method="cone")))
@@ -296,7 +335,7 @@ def _worker(method: str, path: str, b2p_dir: str | None = None) -> dict:
             "U2": float(pid.get_pi(((1,),))),
             "S": float(pid.get_pi(((0, 1),))),
         }
-        return {"status": "finished", "time": wall, "gap": None, "atoms": atoms}
+        return {"status": _ecos_status(seen), "time": wall, "gap": None, "atoms": atoms, "ecos_exit": seen.get("exit")}
     raise SystemExit(f"unknown method {method!r}")
 
 
@@ -513,6 +552,11 @@ def _summarise(shape: Shape, rows: list[dict], peers: list[str]) -> dict:
         if done:
             info["t"] = statistics.median([x["time"] for x in done])
             info["delta"] = max(x["max_delta"] for x in done)
+            # answers the peer itself reports as converged (not optimal_inaccurate/iteration_limit)
+            sure = [x["max_delta"] for x in done if x["status"] not in INACCURATE]
+            info["delta_sure"] = max(sure) if sure else None
+            unsure = [x for x in done if x["status"] in INACCURATE]
+            info["delta_unsure"] = max(x["max_delta"] for x in unsure) if unsure else None
             gaps = [x["gap"] for x in done if x.get("gap") is not None]
             info["gap"] = max(gaps) if gaps else None
             own = [x["own_gap"] for x in done if x.get("own_gap") is not None]
@@ -713,8 +757,12 @@ def _targets(sizes, summ, peers, batch_suite, batch) -> list[str]:
                  for sh in sizes)
     out.append(f"- Certified gap <= 1e-9 bits everywhere: {_yes(ok_gap)} (largest native gap "
                f"{summ[worst]['nat_gap']:.1e} bits, on {_label(worst)}).")
-    bad = [(m, _label(sh), summ[sh]["peers"][m]["delta"]) for sh in sizes for m in peers
-           if summ[sh]["peers"][m].get("delta") is not None and summ[sh]["peers"][m]["delta"] > 1e-7]
+    # a peer "finishes" when it returns an answer it calls converged: cvxpy's status optimal, ECOS's
+    # exit flag 0 inside dit and BROJA_2PID; answers their own solver calls inaccurate are listed apart
+    bad = [(m, _label(sh), summ[sh]["peers"][m]["delta_sure"]) for sh in sizes for m in peers
+           if summ[sh]["peers"][m].get("delta_sure") is not None and summ[sh]["peers"][m]["delta_sure"] > 1e-7]
+    unsure = [(m, _label(sh), summ[sh]["peers"][m]["delta_unsure"]) for sh in sizes for m in peers
+              if summ[sh]["peers"][m].get("delta_unsure") is not None and summ[sh]["peers"][m]["delta_unsure"] > 1e-7]
 
     def _own(m, lab):
         info = next(summ[sh]["peers"][m] for sh in sizes if _label(sh) == lab)
@@ -722,11 +770,17 @@ def _targets(sizes, summ, peers, batch_suite, batch) -> list[str]:
         kind = "certified gap" if info.get("gap") is not None else "own gap"
         return "" if g is None else f"; its {kind} {g:.1e}"
 
-    worst_d = {m: max((summ[sh]["peers"][m].get("delta") or 0.0 for sh in sizes), default=0.0) for m in peers}
-    out.append(f"- Agreement with every finishing peer to 1e-7 bits: {_yes(not bad)} (largest Δ per peer: "
-               + ", ".join(f"{m} {d:.1e}" for m, d in worst_d.items()) + ")"
+    worst_d = {m: max((summ[sh]["peers"][m].get("delta_sure") or 0.0 for sh in sizes), default=0.0) for m in peers}
+    out.append(f"- Agreement to 1e-7 bits with every peer that finishes (returns an answer its own solver calls "
+               f"converged: cvxpy status `optimal`, ECOS exit flag 0 inside dit and BROJA_2PID): {_yes(not bad)} "
+               "(largest Δ per peer: " + ", ".join(f"{m} {d:.1e}" for m, d in worst_d.items()) + ")"
                + (". Above 1e-7: " + ", ".join(f"{m} on {lab} (Δ {d:.1e}{_own(m, lab)})" for m, lab, d in bad) if bad else "")
                + ".")
+    out.append("- Answers the peer's own solver calls inaccurate (`optimal_inaccurate`, or ECOS exit flag 10 "
+               "inside dit and BROJA_2PID) and more than 1e-7 bits from the certified optimum: "
+               + (", ".join(f"{m} on {lab} (Δ {d:.1e}{_own(m, lab)})" for m, lab, d in unsure) if unsure else "none")
+               + ". The native bracket on those instances is at most 1e-9 bits wide (above), so these "
+               "differences are the peers' errors.")
     faster = [(m, _label(sh), summ[sh]["nat_t"] / summ[sh]["peers"][m]["t"]) for sh in sizes for m in peers
               if summ[sh]["peers"][m].get("t") is not None and summ[sh]["peers"][m]["t"] < summ[sh]["nat_t"]]
     out.append("- Peers faster than the native solve (not a target; for the record): "
