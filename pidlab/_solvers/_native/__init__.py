@@ -155,7 +155,7 @@ class NativeSolver(Solver):
     overhead, which was most of a small solve (8x8x8: 4.9 ms -> 1.6 ms). Its iterates are
     certified by the host like any other; one it cannot finish goes to the numpy attempts.
     ``info["compiled"]`` says which happened. The first small solve on a machine compiles the
-    loop (about 5 s, cached on disk for later processes). Setting the environment variable
+    loop (10-20 s on this project's 2-core machine, cached on disk for later processes). Setting the environment variable
     ``PIDLAB_NATIVE_COMPILED=0`` turns the compiled loop off.
 
     Examples

@@ -22,7 +22,7 @@ and, if that does not close, resumes it or hands the problem to ``ip_iterate``'s
 result is never accepted on this module's word.
 
 numba is a dependency of pidlab, imported on the first small solve (not with pidlab). The first
-call compiles the iteration (about 5 s) and caches the machine code beside this file (numba's
+call compiles the iteration (10-20 s on a 2-core machine) and caches the machine code beside this file (numba's
 ``cache=True``; its own user-wide cache directory when this one is read-only), so later processes
 load it in a fraction of a second. If numba cannot be imported (a platform without wheels),
 :data:`AVAILABLE` is False and every problem goes through ``ip_iterate``.
@@ -51,7 +51,7 @@ CHECK, STALLED, NEEDS_MERIT, ITER_LIMIT, SINGULAR = 1, 2, 3, 4, 5
 
 
 def _jit(f: Any) -> Any:
-    return _numba.njit(cache=True, nogil=True)(f) if AVAILABLE else f
+    return _numba.njit(cache=True, nogil=True, error_model="numpy")(f) if AVAILABLE else f
 
 
 def _jit_sums(f: Any) -> Any:
@@ -59,7 +59,7 @@ def _jit_sums(f: Any) -> Any:
     multiply-adds only: no assumption about NaN or infinity, so the positivity tests stay), which
     lets it vectorise the dot products of the factorisation and the triangular solves (a
     Cholesky of order 64: 20 µs -> 9.5 µs; the rounding is that of any other summation order)."""
-    return _numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})(f) if AVAILABLE else f
+    return _numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract"})(f) if AVAILABLE else f
 
 
 @_jit
