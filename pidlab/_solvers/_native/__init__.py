@@ -152,7 +152,7 @@ class NativeSolver(Solver):
     -----
     On the dense path (one small problem), and on the direct path up to ``COMPILED_MAX_VARS``
     dual variables, the Newton steps of the first attempt run as one compiled loop (:mod:`._compiled`, numba): the same iteration, without numpy's per-call
-    overhead, which was most of a small solve (8x8x8: 4.9 ms -> 1.6 ms). Its iterates are
+    overhead, which was most of a small solve (8x8x8: 4.9 ms -> 1.3 ms). Its iterates are
     certified by the host like any other; one it cannot finish goes to the numpy attempts.
     ``info["compiled"]`` says which happened. The first small solve on a machine compiles the
     loop (10-20 s on this project's 2-core machine, cached on disk for later processes). Setting the environment variable
