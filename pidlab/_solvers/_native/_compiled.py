@@ -223,34 +223,68 @@ HAND_CHOLESKY_MAX = 100
 
 
 @_jit_sums
+def _cholesky_in_place(B: Arr) -> bool:  # pragma: no cover - compiled
+    """Lower Cholesky factor of the symmetric matrix ``B``, in place in its lower triangle (the
+    upper one is neither read nor written), one row dot product at a time (the compiler
+    vectorises them). False if ``B`` is not positive definite to working precision."""
+    n = B.shape[0]
+    for k in range(n):
+        rowk = B[k]
+        acc = rowk[k]
+        for m in range(k):
+            acc -= rowk[m] * rowk[m]
+        if not acc > 0.0:
+            return False
+        dkk = math.sqrt(acc)
+        rowk[k] = dkk
+        inv = 1.0 / dkk
+        for r in range(k + 1, n):
+            rowr = B[r]
+            acc = rowr[k]
+            for m in range(k):
+                acc -= rowr[m] * rowk[m]
+            rowr[k] = acc * inv
+    return True
+
+
+@_jit_sums
+def _forward(L: Arr, x: Arr) -> None:  # pragma: no cover - compiled
+    """``L y = x`` in place (``L`` lower triangular, its rows read)."""
+    for k in range(L.shape[0]):
+        acc = x[k]
+        for m in range(k):
+            acc -= L[k, m] * x[m]
+        x[k] = acc / L[k, k]
+
+
+@_jit_sums
+def _backward(L: Arr, x: Arr) -> None:  # pragma: no cover - compiled
+    """``Lᵀ y = x`` in place (``L`` lower triangular, its rows read: column-oriented)."""
+    for k in range(L.shape[0] - 1, -1, -1):
+        xk = x[k] / L[k, k]
+        x[k] = xk
+        for m in range(k):
+            x[m] -= L[k, m] * xk
+
+
+@_jit_sums
 def _block_cholesky(Lb: Arr, C: Arr, S: Arr) -> tuple[bool, Arr]:  # pragma: no cover - compiled
     """Cholesky factor of the scaled Newton matrix from its parts (:func:`_newton_blocks`), in
     place, skipping the zeros of the block-diagonal λλ part: each block ``Lb[x1]`` becomes its
     lower factor, the coupling rows ``C`` become ``Wᵀ = L11⁻¹ C`` (forward substitution, one
     contiguous row at a time), and the μμ part is factorised as ``chol(S - W Wᵀ)`` (one BLAS
-    product, then up to order ``HAND_CHOLESKY_MAX`` a Cholesky whose row dot products the
-    compiler vectorises, faster than LAPACK's there; above, LAPACK's), which is returned with
-    True (its lower triangle; the upper one is not read). The same factor as a dense Cholesky
-    of the whole matrix, in a fraction of its work. False if the matrix is not positive definite
-    to working precision."""
+    product, then up to order ``HAND_CHOLESKY_MAX`` :func:`_cholesky_in_place`, faster than
+    LAPACK's there; above, LAPACK's), which is returned with True (its lower triangle; the upper
+    one is not read). The same factor as a dense Cholesky of the whole matrix, in a fraction of
+    its work. False if the matrix is not positive definite to working precision."""
     n1, ny, _ = Lb.shape
     K2 = C.shape[1]
     for i in range(n1):
         B = Lb[i]
+        if not _cholesky_in_place(B):
+            return False, np.empty((0, 0))
         o = i * ny
         for k in range(ny):
-            acc = B[k, k]
-            for m in range(k):
-                acc -= B[k, m] * B[k, m]
-            if not acc > 0.0:
-                return False, np.empty((0, 0))
-            dkk = math.sqrt(acc)
-            B[k, k] = dkk
-            for r in range(k + 1, ny):
-                acc = B[r, k]
-                for m in range(k):
-                    acc -= B[r, m] * B[k, m]
-                B[r, k] = acc / dkk
             row = C[o + k]
             for m in range(k):
                 f = B[k, m]
@@ -258,7 +292,7 @@ def _block_cholesky(Lb: Arr, C: Arr, S: Arr) -> tuple[bool, Arr]:  # pragma: no 
                     prev = C[o + m]
                     for r in range(K2):
                         row[r] -= f * prev[r]
-            inv = 1.0 / dkk
+            inv = 1.0 / B[k, k]
             for r in range(K2):
                 row[r] *= inv
     S2 = S - np.dot(C.T, C)  # BLAS
@@ -267,23 +301,7 @@ def _block_cholesky(Lb: Arr, C: Arr, S: Arr) -> tuple[bool, Arr]:  # pragma: no 
             if not S2[k, k] > 0.0:
                 return False, S2
         return True, np.linalg.cholesky(S2)  # LAPACK; a failure reaches the caller as LinAlgError
-    for k in range(K2):  # its Cholesky factor, in place in the lower triangle (the upper is not read)
-        rowk = S2[k]
-        acc = rowk[k]
-        for m in range(k):
-            acc -= rowk[m] * rowk[m]
-        if not acc > 0.0:
-            return False, S2
-        dkk = math.sqrt(acc)
-        rowk[k] = dkk
-        inv = 1.0 / dkk
-        for r in range(k + 1, K2):
-            rowr = S2[r]
-            acc = rowr[k]
-            for m in range(k):
-                acc -= rowr[m] * rowk[m]
-            rowr[k] = acc * inv
-    return True, S2
+    return _cholesky_in_place(S2), S2
 
 
 @_jit_sums
@@ -294,43 +312,24 @@ def _chol_solve(Lb: Arr, Wt: Arr, L22: Arr, x: Arr) -> None:  # pragma: no cover
     K1 = n1 * ny
     K2 = L22.shape[0]
     for i in range(n1):
-        B = Lb[i]
-        o = i * ny
-        for k in range(ny):
-            acc = x[o + k]
-            for m in range(k):
-                acc -= B[k, m] * x[o + m]
-            x[o + k] = acc / B[k, k]
+        _forward(Lb[i], x[i * ny:(i + 1) * ny])
     for k in range(K1):
         xk = x[k]
         if xk != 0.0:
             row = Wt[k]
             for r in range(K2):
                 x[K1 + r] -= row[r] * xk
-    for k in range(K2):
-        acc = x[K1 + k]
-        for m in range(k):
-            acc -= L22[k, m] * x[K1 + m]
-        x[K1 + k] = acc / L22[k, k]
-    for k in range(K2 - 1, -1, -1):
-        xk = x[K1 + k] / L22[k, k]
-        x[K1 + k] = xk
-        for m in range(k):
-            x[K1 + m] -= L22[k, m] * xk
+    x2 = x[K1:]
+    _forward(L22, x2)
+    _backward(L22, x2)
     for k in range(K1):
         row = Wt[k]
         acc = 0.0
         for r in range(K2):
-            acc += row[r] * x[K1 + r]
+            acc += row[r] * x2[r]
         x[k] -= acc
     for i in range(n1):
-        B = Lb[i]
-        o = i * ny
-        for k in range(ny - 1, -1, -1):
-            xk = x[o + k] / B[k, k]
-            x[o + k] = xk
-            for m in range(k):
-                x[o + m] -= B[k, m] * xk
+        _backward(Lb[i], x[i * ny:(i + 1) * ny])
 
 
 @_jit
